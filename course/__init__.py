@@ -1,0 +1,1 @@
+"""Shared tooling for the course: find lessons, load their apps, drive them from notebooks."""

@@ -1,0 +1,55 @@
+"""The lessons of the course: what lessons.toml says about each, and where their folders are."""
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = Path(__file__).with_name("lessons.toml")
+NAMED_TARGETS = ("solutions", "lessons")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    concept: str
+    builds: str
+    points: int
+    todos: list
+    hints: list
+
+    @property
+    def number(self):
+        return int(self.id[:2])
+
+    def todo(self, number):
+        """The text of TODO `number`, as lessons.toml words it."""
+        return self.todos[number - 1]
+
+
+def all_lessons():
+    """Every lesson, in course order."""
+    with CATALOGUE.open("rb") as file:
+        return [Lesson(**entry) for entry in tomllib.load(file)["lesson"]]
+
+
+def find_lesson(key):
+    """The lesson named by `key`: a number ("2", "02") or an id ("02_login")."""
+    for lesson in all_lessons():
+        if key in (lesson.id, lesson.id[:2]) or (key.isdigit() and int(key) == lesson.number):
+            return lesson
+    known = ", ".join(lesson.id for lesson in all_lessons())
+    raise LookupError(f"no lesson {key!r}; the lessons are: {known}")
+
+
+def target_folder(target):
+    """The folder holding lesson folders: "solutions", "lessons", or a path to a submission.
+
+    A submission may be laid out like `lessons/` or like this whole repository (then its `lessons/` is used).
+    """
+    folder = ROOT / target if target in NAMED_TARGETS else Path(target).expanduser().resolve()
+    if not folder.is_dir():
+        raise ValueError(f"--target {target!r}: no such folder ({folder})")
+    if (folder / "lessons").is_dir() and not any(folder.glob("[0-9][0-9]_*")):
+        folder = folder / "lessons"
+    return folder

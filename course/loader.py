@@ -1,0 +1,49 @@
+"""Load one lesson's Flask app on its own.
+
+Every lesson folder has modules with the same names (app, config, models, ...). Python caches imported
+modules by name, so before importing a lesson we forget the modules the previous lesson brought in;
+otherwise lesson 03 would silently run with lesson 02's `models`.
+"""
+import importlib
+import sys
+from pathlib import Path
+
+_loaded_folder = None  # the lesson folder currently on sys.path, if any
+
+
+def load_app_module(folder):
+    """Import `app.py` from the lesson `folder` and return the module (its create_app builds the app)."""
+    global _loaded_folder
+    folder = Path(folder).resolve()
+    if folder == _loaded_folder and "app" in sys.modules:
+        return sys.modules["app"]
+    forget_loaded_lesson()
+    forget_modules_named_like(folder)
+    sys.path.insert(0, str(folder))
+    _loaded_folder = folder
+    importlib.invalidate_caches()  # the folder may be new (a copied submission) or freshly edited
+    return importlib.import_module("app")
+
+
+def forget_loaded_lesson():
+    """Take the loaded lesson off sys.path and drop every module imported from it."""
+    global _loaded_folder
+    if _loaded_folder is None:
+        return
+    if str(_loaded_folder) in sys.path:
+        sys.path.remove(str(_loaded_folder))
+    for name, module in list(sys.modules.items()):
+        if _is_inside(getattr(module, "__file__", None), _loaded_folder):
+            del sys.modules[name]
+    _loaded_folder = None
+
+
+def forget_modules_named_like(folder):
+    """Drop cached modules that share a name with a module in `folder` (so the folder's own one is used)."""
+    for path in folder.iterdir():
+        if path.suffix == ".py" or (path / "__init__.py").exists():
+            sys.modules.pop(path.stem, None)
+
+
+def _is_inside(file, folder):
+    return file is not None and Path(file).resolve().is_relative_to(folder)

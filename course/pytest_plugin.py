@@ -1,0 +1,51 @@
+"""The course's pytest plugin (enabled in pyproject.toml): the --target option, and failure reports that
+say which TODO of the lesson to look at.
+
+    pytest                                  # the reference solutions (default)
+    pytest --target lessons                 # the learner's work
+    pytest --target path/to/submission      # a folder laid out like lessons/ (or like this repository)
+"""
+from pathlib import Path
+
+import pytest
+
+from course.lessons import find_lesson, target_folder
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--target",
+        default="solutions",
+        help="where the lesson folders are: solutions (default), lessons, or a path to a submission",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "todo(n): the test checks the lesson's TODO n")
+    try:
+        config.target_folder = target_folder(config.getoption("--target"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def lesson_of(test_module):
+    """tests/test_02_login.py belongs to lesson 02_login."""
+    return find_lesson(Path(test_module.__file__).stem.removeprefix("test_"))
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        marker = item.get_closest_marker("todo")
+        if marker:
+            item.user_properties.append(("todo", marker.args[0]))  # lands in --junitxml reports
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    marker = item.get_closest_marker("todo")
+    if marker and report.failed:
+        lesson = lesson_of(item.module)
+        number = marker.args[0]
+        report.sections.append(("What to do", f"lessons/{lesson.id}: TODO {number}. {lesson.todo(number)}"))
+    return report

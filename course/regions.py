@@ -1,0 +1,25 @@
+"""Exercise regions: the lines between `# TODO N: ...` and `# END TODO N`, where a starter and its solution
+may differ. Everything outside them must be the same in both."""
+import re
+
+REGION = re.compile(r"^([ \t]*# TODO (\d+):[^\n]*\n).*?^([ \t]*# END TODO \2[ \t]*)$", re.S | re.M)
+IGNORED = ("__pycache__", ".env", "instance", ".pytest_cache")
+
+
+def outside_regions(text):
+    """The text with every exercise region's body removed (its TODO and END lines stay)."""
+    return REGION.sub(lambda match: match.group(1) + match.group(3), text)
+
+
+def todo_numbers(text):
+    """The TODO numbers whose regions the text has, in order."""
+    return [int(match.group(2)) for match in REGION.finditer(text)]
+
+
+def lesson_files(folder):
+    """The files of a lesson folder that belong to it (not caches, secrets or local databases)."""
+    return sorted(
+        path.relative_to(folder)
+        for path in folder.rglob("*")
+        if path.is_file() and not any(part in IGNORED for part in path.relative_to(folder).parts)
+    )

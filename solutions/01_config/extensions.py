@@ -1,0 +1,4 @@
+"""The Flask extensions, created once here and attached to the app in create_app (app.py)."""
+from flask_jwt_extended import JWTManager
+
+jwt = JWTManager()

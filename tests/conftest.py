@@ -1,0 +1,79 @@
+"""Fixtures every lesson's tests share. Which lesson folder they load comes from --target (see
+course/pytest_plugin.py).
+"""
+import os
+import re
+
+import jwt
+import pytest
+
+from course.loader import load_app_module
+from course.pytest_plugin import lesson_of
+
+TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
+TEST_SETTINGS = {
+    "JWT_SECRET_KEY": TEST_SECRET,
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",  # a fresh in-memory database for every app
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # cheap hashing, for tests only
+}
+# Variables the lessons read; removed from the environment so a developer's shell cannot change results.
+LESSON_VARIABLES = re.compile(r"^(JWT_|DATABASE_URL$|SQLALCHEMY_|PASSWORD_HASH)")
+
+
+# --- The lesson under test -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lesson(request):
+    return lesson_of(request.module)
+
+
+@pytest.fixture(scope="module")
+def lesson_folder(request, lesson):
+    folder = request.config.target_folder / lesson.id
+    if not folder.is_dir():
+        pytest.fail(f"lesson {lesson.id} is missing from {request.config.target_folder}", pytrace=False)
+    return folder
+
+
+@pytest.fixture
+def app_module(lesson_folder):
+    """The lesson's app.py, imported on its own (see course/loader.py)."""
+    return load_app_module(lesson_folder)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in list(os.environ):
+        if LESSON_VARIABLES.match(name):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(params=["testing", "production"])
+def mode(request):
+    """Run a test twice: with TESTING on, and off as in production (where Flask-RESTful hides bugs)."""
+    return request.param
+
+
+@pytest.fixture
+def make_app(app_module, mode):
+    """Build the lesson's app with the test settings, plus any overrides."""
+
+    def make(**overrides):
+        return app_module.create_app({**TEST_SETTINGS, "TESTING": mode == "testing", **overrides})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def decode(token, **options):
+    """The claims of a token signed with the test secret (signature checked)."""
+    return jwt.decode(token, TEST_SECRET, algorithms=["HS256"], options=options)
