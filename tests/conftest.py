@@ -77,3 +77,41 @@ def client(app):
 def decode(token, **options):
     """The claims of a token signed with the test secret (signature checked)."""
     return jwt.decode(token, TEST_SECRET, algorithms=["HS256"], options=options)
+
+
+class AuthActions:
+    """Register and log in through the API, as a client would (like the AuthActions of Flask's tutorial)."""
+
+    PASSWORD = "correct horse battery"
+
+    def __init__(self, client):
+        self.client = client
+
+    def register(self, username="alice", password=PASSWORD):
+        return self.client.post("/register", json={"username": username, "password": password})
+
+    def login(self, username="alice", password=PASSWORD):
+        return self.client.post("/login", json={"username": username, "password": password})
+
+    def token(self, username="alice", password=PASSWORD):
+        """Register (if needed) and log in; return the access token."""
+        self.register(username, password)
+        response = self.login(username, password)
+        assert response.status_code == 200, f"logging in as {username} failed: {response.get_json()}"
+        return response.get_json()["access_token"]
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def table_rows(app, table):
+    """Every row of a database table, as dicts: tests check what was (or was not) saved."""
+    database = app.extensions["sqlalchemy"]
+    with app.app_context():
+        return [dict(row._mapping) for row in database.session.execute(database.text(f"SELECT * FROM {table}"))]

@@ -1,0 +1,112 @@
+"""Lesson 02: users are stored with hashed passwords, and /login answers a token or one same 401."""
+from datetime import timedelta
+
+import pytest
+from werkzeug.security import check_password_hash
+
+from conftest import AuthActions, decode, table_rows
+
+PASSWORD = AuthActions.PASSWORD
+
+BAD_BODIES = {
+    "missing username": {"json": {"password": PASSWORD}},
+    "missing password": {"json": {"username": "alice"}},
+    "username is a number": {"json": {"username": 123, "password": PASSWORD}},
+    "password is a list": {"json": {"username": "alice", "password": ["a"]}},
+    "a JSON list": {"json": ["alice", PASSWORD]},
+    "JSON null": {"data": "null", "content_type": "application/json"},
+    "broken JSON": {"data": '{"username": "alice",', "content_type": "application/json"},
+    "empty body": {"data": "", "content_type": "application/json"},
+    "not JSON": {"data": f"username=alice&password={PASSWORD}", "content_type": "application/x-www-form-urlencoded"},
+    "no content type": {"data": '{"username": "alice"}'},
+}
+
+
+@pytest.mark.todo(1)
+def test_register_creates_a_user(client, app):
+    response = client.post("/register", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 201
+    assert response.get_json() == {"id": 1, "username": "alice"}
+    assert [row["username"] for row in table_rows(app, "users")] == ["alice"]
+
+
+@pytest.mark.todo(1)
+def test_passwords_are_stored_as_hashes_that_verify(auth, app):
+    auth.register("alice", PASSWORD)
+    [row] = table_rows(app, "users")
+    assert PASSWORD not in row["password_hash"]
+    assert row["password_hash"].startswith("pbkdf2:sha256:1$"), "use the PASSWORD_HASH_METHOD setting"
+    assert check_password_hash(row["password_hash"], PASSWORD)
+
+
+@pytest.mark.todo(1)
+def test_two_users_with_the_same_password_get_different_hashes(auth, app):
+    auth.register("alice", PASSWORD)
+    auth.register("bob", PASSWORD)
+    first, second = table_rows(app, "users")
+    assert first["password_hash"] != second["password_hash"], "hashes must be salted"
+
+
+@pytest.mark.todo(1)
+def test_a_taken_username_is_a_conflict(auth, app):
+    assert auth.register("alice").status_code == 201
+    response = auth.register("alice", "another password")
+    assert response.status_code == 409
+    assert "message" in response.get_json()
+    assert len(table_rows(app, "users")) == 1
+
+
+@pytest.mark.todo(3)
+def test_login_answers_an_access_token_for_that_user(auth):
+    user_id = auth.register("alice").get_json()["id"]
+    response = auth.login("alice", PASSWORD)
+    assert response.status_code == 200
+    claims = decode(response.get_json()["access_token"])  # signed with the app's secret
+    assert claims["sub"] == str(user_id), "the token's identity (sub) is the user's id, as a string"
+    assert claims["type"] == "access"
+
+
+@pytest.mark.todo(3)
+def test_login_with_the_cli_created_user(app, client):
+    result = app.test_cli_runner().invoke(args=["create-user", "carol"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert client.post("/login", json={"username": "carol", "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.todo(2)
+def test_wrong_password_and_unknown_user_get_the_same_answer(auth):
+    auth.register("alice")
+    wrong_password = auth.login("alice", "not the password")
+    unknown_user = auth.login("nobody", PASSWORD)
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert wrong_password.get_json() == unknown_user.get_json()
+    assert wrong_password.get_json()["message"]
+
+
+@pytest.mark.parametrize("path", ["/register", "/login"])
+@pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
+def test_bad_input_gets_a_json_4xx_and_saves_nothing(client, app, path, body):
+    response = client.post(path, **body)
+    assert 400 <= response.status_code < 500
+    assert response.is_json and response.get_json()["message"]
+    assert table_rows(app, "users") == []
+
+
+@pytest.mark.parametrize(
+    "data", [{"username": "al", "password": PASSWORD}, {"username": "alice", "password": "short"},
+             {"username": "al ice", "password": PASSWORD}, {"username": "a" * 81, "password": PASSWORD}],
+    ids=["short username", "short password", "space in username", "long username"],
+)
+def test_registration_checks_each_field(client, app, data):
+    response = client.post("/register", json=data)
+    assert response.status_code == 400
+    assert response.get_json()["errors"], "the answer names the fields that are wrong"
+    assert table_rows(app, "users") == []
+
+
+def test_the_database_url_comes_from_the_environment(app_module, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'users.db'}")
+    app = app_module.create_app({"JWT_SECRET_KEY": "k" * 32})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'users.db'}"
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt", "the strong hash is the default"
+    assert (tmp_path / "users.db").exists()
