@@ -110,8 +110,16 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def table_rows(app, table):
-    """Every row of a database table, as dicts: tests check what was (or was not) saved."""
+def run_sql(app, statement):
+    """Run SQL on the app's database, outside any request; return the rows as dicts."""
     database = app.extensions["sqlalchemy"]
     with app.app_context():
-        return [dict(row._mapping) for row in database.session.execute(database.text(f"SELECT * FROM {table}"))]
+        result = database.session.execute(database.text(statement))
+        rows = [dict(row._mapping) for row in result] if result.returns_rows else []
+        database.session.commit()
+        return rows
+
+
+def table_rows(app, table):
+    """Every row of a database table: tests check what was (or was not) saved."""
+    return run_sql(app, f"SELECT * FROM {table}")

@@ -1,0 +1,148 @@
+"""Lesson 03: only a logged-in user may publish; only a post's author may change or delete it."""
+import jwt
+import pytest
+
+from conftest import bearer, decode, run_sql, table_rows
+
+POST = {"title": "Hello", "body": "My first post."}
+PROTECTED = [("post", "/blogs"), ("put", "/blogs/1"), ("patch", "/blogs/1"), ("delete", "/blogs/1")]
+protected_routes = pytest.mark.parametrize("method, path", PROTECTED, ids=[f"{m.upper()} {p}" for m, p in PROTECTED])
+
+
+@pytest.fixture
+def alice(auth):
+    return auth.token("alice")
+
+
+@pytest.fixture
+def bob(auth):
+    return auth.token("bob")
+
+
+@pytest.fixture
+def alices_post(client, alice):
+    response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert response.status_code == 201, f"publishing a post failed (do TODOs 1 and 2 first): {response.get_json()}"
+    return response.get_json()
+
+
+def forged(token):
+    """The same claims, signed with a key that is not the app's."""
+    return jwt.encode(decode(token), "an-attacker-key-that-is-long-enough-too", algorithm="HS256")
+
+
+def unsigned(token):
+    """The same claims with no signature at all (the 'none' algorithm)."""
+    return jwt.encode(decode(token), None, algorithm="none")
+
+
+def blogs_unchanged(app):
+    return [(row["id"], row["title"], row["body"]) for row in table_rows(app, "blogs")]
+
+
+@pytest.mark.todo(1, 4)
+@protected_routes
+def test_no_token_is_refused_and_changes_nothing(client, app, alices_post, method, path):
+    before = blogs_unchanged(app)
+    response = getattr(client, method)(path, json={"title": "Changed", "body": "Changed."})
+    assert response.status_code == 401
+    assert response.get_json()["message"]
+    assert blogs_unchanged(app) == before
+
+
+@pytest.mark.todo(1, 4)
+@protected_routes
+@pytest.mark.parametrize(
+    "make_header",
+    [lambda t: f"Bearer {forged(t)}", lambda t: f"Bearer {unsigned(t)}", lambda t: "Bearer not-a-token",
+     lambda t: "Bearer ", lambda t: f"Token {t}", lambda t: t, lambda t: f"Bearer {t[:-4]}"],
+    ids=["forged signature", "no signature", "not a JWT", "empty", "wrong scheme", "no scheme", "cut short"],
+)
+def test_a_bad_token_or_header_is_refused_and_changes_nothing(client, app, alice, alices_post, method, path,
+                                                              make_header):
+    before = blogs_unchanged(app)
+    response = getattr(client, method)(path, json={"title": "Changed", "body": "x"},
+                                       headers={"Authorization": make_header(alice)})
+    assert response.status_code in (401, 422), f"expected 401 or 422, got {response.status_code}"
+    assert response.is_json and response.get_json()["message"]
+    assert blogs_unchanged(app) == before
+
+
+@pytest.mark.todo(1, 2)
+def test_a_valid_token_publishes_a_post_by_that_user(client, app, alice):
+    response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["title"], body["body"], body["author"]) == ("Hello", "My first post.", "alice")
+    assert body["id"] and body["created_at"]
+    [row] = table_rows(app, "blogs")
+    assert str(row["author_id"]) == decode(alice)["sub"]
+
+
+@pytest.mark.todo(1, 2)
+def test_an_author_sent_by_the_client_is_ignored(client, app, alice, bob):
+    response = client.post("/blogs", json={**POST, "author": "bob", "author_id": 2}, headers=bearer(alice))
+    assert response.status_code == 201
+    assert response.get_json()["author"] == "alice"
+    assert str(table_rows(app, "blogs")[0]["author_id"]) == decode(alice)["sub"]
+
+
+@pytest.mark.todo(2)
+def test_a_token_whose_user_was_deleted_is_refused(client, app, alice):
+    run_sql(app, "DELETE FROM users WHERE username = 'alice'")
+    response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert response.status_code == 401
+    assert response.get_json()["message"]
+    assert table_rows(app, "blogs") == []
+
+
+def test_anyone_may_read_posts(client, alices_post):
+    assert client.get("/blogs").get_json() == [alices_post]
+    assert client.get(f"/blogs/{alices_post['id']}").get_json() == alices_post
+
+
+@pytest.mark.todo(3)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_only_the_author_may_change_or_delete_a_post(client, app, alices_post, bob, method):
+    before = blogs_unchanged(app)
+    response = getattr(client, method)("/blogs/1", json={"title": "Bob was here", "body": "x"}, headers=bearer(bob))
+    assert response.status_code == 403
+    assert response.get_json()["message"]
+    assert blogs_unchanged(app) == before
+
+
+@pytest.mark.todo(1)
+def test_the_author_may_edit_and_delete(client, app, alices_post, alice):
+    assert client.put("/blogs/1", json={"title": "New", "body": "New body."}, headers=bearer(alice)).status_code == 200
+    assert client.patch("/blogs/1", json={"title": "Newer"}, headers=bearer(alice)).get_json()["body"] == "New body."
+    assert blogs_unchanged(app) == [(1, "Newer", "New body.")]
+    assert client.delete("/blogs/1", headers=bearer(alice)).status_code == 204
+    assert table_rows(app, "blogs") == []
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_a_missing_post_is_404(client, alice, method):
+    response = getattr(client, method)("/blogs/99", json=POST, headers=bearer(alice))
+    assert response.status_code == 404
+    assert response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"body": "no title"}, "title"), ({"title": "no body"}, "body"), ({"title": "", "body": "x"}, "title"),
+     ({"title": 5, "body": "x"}, "title"), ({"title": "x" * 201, "body": "x"}, "title")],
+    ids=["missing title", "missing body", "empty title", "title is a number", "title too long"],
+)
+def test_a_bad_post_gets_field_errors_and_saves_nothing(client, app, alice, body, field):
+    response = client.post("/blogs", json=body, headers=bearer(alice))
+    assert response.status_code == 400
+    assert field in response.get_json()["errors"]
+    assert table_rows(app, "blogs") == []
+
+
+def test_a_bad_edit_gets_field_errors_and_changes_nothing(client, app, alices_post, alice):
+    before = blogs_unchanged(app)
+    response = client.put("/blogs/1", json={"title": "only a title"}, headers=bearer(alice))
+    assert response.status_code == 400
+    assert "body" in response.get_json()["errors"]
+    assert blogs_unchanged(app) == before
