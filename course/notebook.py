@@ -18,7 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from course.lessons import ROOT, target_folder
 from course.loader import load_app_module
 
-SHOWN_HEADERS = ("Content-Type", "WWW-Authenticate", "Location")
+SHOWN_HEADERS = ("Content-Type", "WWW-Authenticate", "Allow", "Location")
 TIME_CLAIMS = ("exp", "iat", "nbf")
 
 

@@ -15,7 +15,10 @@ class LoginSchema(Schema):
 class RegisterSchema(Schema):
     username = fields.String(
         required=True,
-        validate=[Length(min=3, max=80), Regexp(r"^[A-Za-z0-9_.-]+$", error="Use letters, digits, '.', '_' or '-'.")],
+        validate=[
+            Length(min=3, max=80),
+            Regexp(r"^[A-Za-z0-9_.-]+$", error="Use letters, digits, '.', '_' or '-'."),
+        ],
     )
     password = fields.String(required=True, validate=Length(min=8, max=128))
 

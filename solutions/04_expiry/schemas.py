@@ -10,13 +10,17 @@ from models import Blog
 class LoginSchema(Schema):
     username = fields.String(required=True, validate=Length(max=80))
     password = fields.String(required=True, validate=Length(max=128))  # a huge password would be slow to hash
-    lifetime_minutes = fields.Integer(strict=True, validate=Range(min=1))  # optional: ask for a shorter-lived token
+    # Optional: a client may ask for a token that lives fewer minutes than the configured lifetime.
+    lifetime_minutes = fields.Integer(strict=True, validate=Range(min=1))
 
 
 class RegisterSchema(Schema):
     username = fields.String(
         required=True,
-        validate=[Length(min=3, max=80), Regexp(r"^[A-Za-z0-9_.-]+$", error="Use letters, digits, '.', '_' or '-'.")],
+        validate=[
+            Length(min=3, max=80),
+            Regexp(r"^[A-Za-z0-9_.-]+$", error="Use letters, digits, '.', '_' or '-'."),
+        ],
     )
     password = fields.String(required=True, validate=Length(min=8, max=128))
 

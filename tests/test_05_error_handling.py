@@ -1,0 +1,184 @@
+"""Lesson 05: every error the API can give has one JSON shape, {status, code, message[, errors]}, with TESTING
+on and off; 401s carry a WWW-Authenticate challenge; a 500 hides its details, is logged, and saves nothing."""
+import logging
+from datetime import timedelta
+
+import jwt
+import pytest
+from flask_jwt_extended import create_access_token, create_refresh_token
+
+from conftest import bearer, run_sql, table_rows
+
+POST = {"title": "Hello", "body": "A post."}
+SHAPE_KEYS = {"status", "code", "message"}
+
+
+def assert_error_shape(response, status, code):
+    """The response is the one error shape, with this status and code."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}"
+    assert response.is_json, f"expected a JSON body, got {response.content_type}"
+    body = response.get_json()
+    assert SHAPE_KEYS <= set(body) <= SHAPE_KEYS | {"errors"}, f"the body has keys {sorted(body)}"
+    assert body["status"] == status
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def challenge(response):
+    return response.headers.get("WWW-Authenticate", "")
+
+
+@pytest.fixture
+def alice(auth):
+    return auth.token("alice")
+
+
+def token_for(app, maker=create_access_token, **options):
+    with app.app_context():
+        return maker(identity="1", **options)
+
+
+# --- Token errors: status 401, a code each, and a WWW-Authenticate challenge ---------------------------
+
+@pytest.mark.todo(1, 4)
+def test_a_missing_token(client):
+    response = client.post("/blogs", json=POST)
+    assert_error_shape(response, 401, "token_missing")
+    assert challenge(response).startswith("Bearer")
+    assert "error=" not in challenge(response), "no error code when the client sent no credentials (RFC 6750)"
+
+
+@pytest.mark.todo(1, 4)
+@pytest.mark.parametrize("header", ["Token abc", "Basic YWxpY2U6cHc="], ids=["Token", "Basic"])
+def test_a_malformed_authorization_header(client, header):
+    response = client.post("/blogs", json=POST, headers={"Authorization": header})
+    assert_error_shape(response, 401, "authorization_header_malformed")
+    assert 'error="invalid_request"' in challenge(response)
+
+
+@pytest.mark.todo(1, 4)
+@pytest.mark.parametrize(
+    "make_token",
+    [lambda app, good: jwt.encode(jwt.decode(good, options={"verify_signature": False}),
+                                  "an-attacker-key-that-is-long-enough-too", algorithm="HS256"),
+     lambda app, good: "not-a-token",
+     lambda app, good: good[:-5],
+     lambda app, good: token_for(app, create_refresh_token)],
+    ids=["invalid signature", "malformed token", "cut short", "wrong token type"],
+)
+def test_a_token_that_is_not_right(client, app, alice, make_token):
+    response = client.post("/blogs", json=POST, headers=bearer(make_token(app, alice)))
+    assert_error_shape(response, 401, "token_invalid")
+    assert 'error="invalid_token"' in challenge(response)
+    assert table_rows(app, "blogs") == []
+
+
+def test_an_expired_token(client, app, alice):
+    expired = token_for(app, expires_delta=timedelta(seconds=-1))
+    response = client.post("/blogs", json=POST, headers=bearer(expired))
+    assert_error_shape(response, 401, "token_expired")
+    assert 'error="invalid_token"' in challenge(response)
+
+
+def test_a_token_whose_user_no_longer_exists(client, app, alice):
+    run_sql(app, "DELETE FROM users")
+    response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert_error_shape(response, 401, "user_not_found")
+    assert 'error="invalid_token"' in challenge(response)
+
+
+# --- HTTP errors -----------------------------------------------------------------------------------------
+
+@pytest.mark.todo(2, 4)
+def test_validation_errors_name_each_field(client, alice):
+    response = client.post("/blogs", json={"title": ""}, headers=bearer(alice))
+    body = assert_error_shape(response, 400, "validation_failed")
+    assert set(body["errors"]) == {"title", "body"}
+
+
+@pytest.mark.todo(2, 4)
+def test_wrong_credentials(client, auth):
+    auth.register("alice")
+    response = auth.login("alice", "wrong password")
+    assert_error_shape(response, 401, "wrong_credentials")
+    assert challenge(response).startswith("Bearer"), "every 401 carries a WWW-Authenticate header"
+
+
+@pytest.mark.todo(2, 4)
+def test_a_taken_username(client, auth):
+    auth.register("alice")
+    assert_error_shape(auth.register("alice"), 409, "username_taken")
+
+
+@pytest.mark.todo(2, 4)
+def test_someone_elses_post(client, auth, alice):
+    client.post("/blogs", json=POST, headers=bearer(alice))
+    assert_error_shape(client.delete("/blogs/1", headers=bearer(auth.token("bob"))), 403, "forbidden")
+
+
+@pytest.mark.todo(2)
+@pytest.mark.parametrize("path", ["/nowhere", "/blogs/99"])
+def test_not_found(client, path):
+    assert_error_shape(client.get(path), 404, "not_found")
+
+
+@pytest.mark.todo(2)
+def test_method_not_allowed_says_which_methods_are(client):
+    response = client.delete("/blogs")
+    assert_error_shape(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+@pytest.mark.todo(2, 4)
+def test_a_body_that_is_not_json(client):
+    response = client.post("/login", data="username=alice&password=x")
+    assert_error_shape(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.todo(2, 4)
+def test_broken_json(client):
+    response = client.post("/login", data='{"username": ', content_type="application/json")
+    assert_error_shape(response, 400, "bad_request")
+
+
+@pytest.mark.todo(2, 4)
+def test_a_body_that_is_too_large(client, app):
+    response = client.post("/register", json={"username": "alice", "password": "x" * 100_000})
+    assert_error_shape(response, 413, "payload_too_large")
+    assert table_rows(app, "users") == []
+
+
+# --- Unexpected errors -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def broken_route(app):
+    """A route that writes to the database, then fails half-way, as a bug or an outage would."""
+    database = app.extensions["sqlalchemy"]
+
+    @app.post("/half-write")
+    def half_write():
+        database.session.execute(database.text("INSERT INTO users (username, password_hash) VALUES ('x', 'y')"))
+        raise RuntimeError("the disk at /var/secret/db is on fire")
+
+    return "/half-write"
+
+
+@pytest.mark.todo(3)
+def test_an_unexpected_error_hides_its_details_and_is_logged(client, broken_route, caplog):
+    with caplog.at_level(logging.ERROR):
+        response = client.post(broken_route)
+    assert_error_shape(response, 500, "internal_error")
+    assert "fire" not in response.get_data(as_text=True) and "Traceback" not in response.get_data(as_text=True)
+    assert "the disk at /var/secret/db is on fire" in caplog.text, "the details belong in the server's log"
+
+
+def test_a_failed_write_leaves_nothing_behind(client, app, broken_route):
+    client.post(broken_route)
+    assert table_rows(app, "users") == []
+    assert client.post("/register", json={"username": "alice", "password": "long enough"}).status_code == 201
+
+
+def test_a_success_is_not_an_error(client, alice):
+    response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert response.status_code == 201 and "code" not in response.get_json()
