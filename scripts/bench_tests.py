@@ -33,7 +33,7 @@ def main():
     repeat = parser.parse_args().repeat
     for lesson in all_lessons():
         print(f"tests/test_{lesson.id}.py alone: {median_seconds([f'tests/test_{lesson.id}.py'], repeat):.2f} s")
-    print(f"whole suite (pytest -n 2): {median_seconds(['-n', '2'], 1):.1f} s")
+    print(f"whole suite (pytest -n 2 --dist loadfile): {median_seconds(['-n', '2', '--dist', 'loadfile'], 1):.1f} s")
 
 
 if __name__ == "__main__":

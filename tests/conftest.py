@@ -18,6 +18,17 @@ TEST_SETTINGS = {
 }
 # Variables the lessons read; removed from the environment so a developer's shell cannot change results.
 LESSON_VARIABLES = re.compile(r"^(JWT_|DATABASE_URL$|SQLALCHEMY_|PASSWORD_HASH)")
+LESSON_TEST_MODULE = re.compile(r"^test_\d\d_")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the course itself (not of a lesson) run only against the reference solutions."""
+    if config.getoption("--target") == "solutions":
+        return
+    skip = pytest.mark.skip(reason="checks the course itself; runs with the default --target")
+    for item in items:
+        if not LESSON_TEST_MODULE.match(item.module.__name__.rsplit(".", 1)[-1]):
+            item.add_marker(skip)
 
 
 # --- The lesson under test -----------------------------------------------------------------------------

@@ -23,11 +23,6 @@ from course.lessons import ROOT
 from course.loader import load_app_module
 
 
-@pytest.fixture(autouse=True)
-def only_for_the_reference(request):
-    if request.config.getoption("--target") != "solutions":
-        pytest.skip("compares the article with the course's own solutions")
-
 
 def course_app(lesson_id, testing=False, **overrides):
     """A reference solution's app, with TESTING off unless asked (as in production)."""

@@ -12,11 +12,6 @@ LESSONS = all_lessons()
 lesson_ids = pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
 
 
-@pytest.fixture(autouse=True)
-def only_for_the_reference(request):
-    if request.config.getoption("--target") != "solutions":
-        pytest.skip("checks the course itself; runs with the default --target")
-
 
 @lesson_ids
 def test_every_part_of_the_lesson_exists(lesson):

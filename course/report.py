@@ -1,0 +1,66 @@
+"""Test results in plain words, for learners (`check`, `progress`) and for graders' feedback files."""
+import re
+from dataclasses import dataclass, field
+
+MODES = {"testing": "TESTING on", "production": "TESTING off"}
+
+
+@dataclass
+class Requirement:
+    """What a test function checks, with the outcomes of all its variants (parametrizations)."""
+
+    words: str
+    outcomes: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return all(outcome.passed for outcome in self.outcomes)
+
+    @property
+    def first_failure(self):
+        return next((outcome for outcome in self.outcomes if not outcome.passed), None)
+
+
+def in_plain_words(test_name):
+    """test_a_taken_username_is_a_conflict[production] -> 'a taken username is a conflict'."""
+    base = test_name.split("[", 1)[0].removeprefix("test_")
+    return base.replace("_", " ")
+
+
+def variant(test_name):
+    """The parametrization in words: 'TESTING off, PUT /blogs/1', or '' for a plain test."""
+    if "[" not in test_name:
+        return ""
+    parts = test_name[test_name.index("[") + 1 : -1].split("-")
+    return ", ".join(MODES.get(part, part) for part in parts)
+
+
+def requirements(run):
+    """The lesson's requirements, in test order: one per test function, its variants grouped."""
+    grouped = {}
+    for outcome in run.outcomes:
+        words = in_plain_words(outcome.name)
+        grouped.setdefault(words, Requirement(words)).outcomes.append(outcome)
+    return list(grouped.values())
+
+
+def expected_and_got(message):
+    """Split pytest's first assertion line `assert GOT == EXPECTED` into (expected, got), when it is one."""
+    for line in message.splitlines():
+        match = re.match(r"^(?:AssertionError: )?assert (.+?) == (.+)$", line.strip())
+        if match:
+            return match.group(2), match.group(1)
+    return None
+
+
+def explain_failure(lesson, outcome):
+    """Lines that say what a failed test expected, what came back, and which TODO to look at."""
+    lines = [f"{in_plain_words(outcome.name)}" + (f" ({variant(outcome.name)})" if variant(outcome.name) else "")]
+    pair = expected_and_got(outcome.message)
+    if pair:
+        lines += [f"  expected: {pair[0]}", f"  got:      {pair[1]}"]
+    else:
+        lines += [f"  {line}" for line in outcome.message.splitlines()[:6]]
+    for number in outcome.todos:
+        lines.append(f"  look at TODO {number}: {lesson.todo(number)}")
+    return lines

@@ -1,0 +1,153 @@
+"""Run lessons' tests in a separate pytest process and read what happened from its report log.
+
+The process gets its own process group and a time limit, so a submission that loops forever or crashes the
+interpreter costs only its own lesson: pytest-reportlog writes each test's result as it finishes, so after a
+hang or a crash the lessons that finished keep their results, the lesson that was running gets the blame, and
+the lessons after it run again in a fresh process. Output goes to a file, never into our memory.
+"""
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.lessons import ROOT
+
+
+@dataclass
+class TestOutcome:
+    """One test case: its name, whether it passed, pytest's message if not, and the TODOs it checks."""
+
+    name: str
+    passed: bool = True
+    message: str = ""
+    todos: list = field(default_factory=list)
+    finished: bool = False
+
+
+@dataclass
+class LessonRun:
+    """One lesson's tests against one folder. `problem` says why there are no results, if there are none."""
+
+    lesson_id: str
+    outcomes: list = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def passed(self):
+        return sum(outcome.passed for outcome in self.outcomes)
+
+    @property
+    def total(self):
+        return len(self.outcomes)
+
+    @property
+    def all_passed(self):
+        return not self.problem and self.total > 0 and self.passed == self.total
+
+
+def run_tests(lessons, target, timeout=None):
+    """Run the tests of `lessons` against the lesson folders in `target`; return {lesson id: LessonRun}."""
+    runs = {}
+    remaining = list(lessons)
+    while remaining:
+        finished, problem = _run_once(remaining, target, timeout)
+        runs.update(finished)
+        remaining = [lesson for lesson in remaining if lesson.id not in runs]
+        if remaining:  # the run stopped inside the first unfinished lesson: blame it, run the rest again
+            runs[remaining[0].id] = LessonRun(remaining[0].id, problem=problem)
+            remaining = remaining[1:]
+    return runs
+
+
+def _run_once(lessons, target, timeout):
+    """One pytest process for `lessons`. Returns the finished lessons' runs, and why the process stopped early
+    (if it did)."""
+    with tempfile.TemporaryDirectory(prefix="course-run-") as scratch:
+        log, output = Path(scratch) / "report.jsonl", Path(scratch) / "output.txt"
+        command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
+                   *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=no"]
+        exit_code = _run(command, output, timeout)
+        outcomes = _read_log(log, str(target).rstrip("/") + "/") if log.exists() else {}
+        if exit_code in (0, 1):
+            return {lesson.id: _lesson_run(lesson, outcomes) for lesson in lessons}, ""
+        if exit_code is None:
+            problem = f"the tests did not finish within {timeout:g} s (an endless loop?)"
+        else:
+            problem = f"the test run stopped early (exit code {exit_code}): {_last_line(output)}"
+        finished = {}
+        for lesson in lessons:
+            expected = expected_tests(lesson.id)
+            if not all(name in outcomes and outcomes[name].finished for name in expected):
+                break
+            finished[lesson.id] = _lesson_run(lesson, outcomes)
+        return finished, problem
+
+
+def _run(command, output, timeout):
+    """Run `command` from the repository root; return its exit code, or None if it ran out of time."""
+    environment = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": os.environ.get("HOME", str(ROOT)),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only the plugins named on the command line: starts faster
+    }
+    with output.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=environment, start_new_session=True)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the whole group: pytest and anything it started
+            process.wait()
+            return None
+
+
+def _read_log(log, target_prefix):
+    """{test name: TestOutcome} from pytest-reportlog's lines (one per phase: setup, call, teardown)."""
+    outcomes = {}
+    for line in log.read_text().splitlines():
+        report = json.loads(line)
+        if report.get("$report_type") != "TestReport":
+            continue
+        outcome = outcomes.setdefault(report["nodeid"], TestOutcome(report["nodeid"]))
+        outcome.todos = [value for key, value in report["user_properties"] if key == "todo"]
+        if report["outcome"] != "passed" and outcome.passed:
+            outcome.passed = False
+            outcome.message = _message(report).replace(target_prefix, "")  # "/tmp/copy/02_login/app.py" -> "02_login/app.py"
+        outcome.finished = report["when"] == "teardown"
+    return outcomes
+
+
+def _message(report):
+    longrepr = report["longrepr"]
+    if report["outcome"] == "skipped":
+        return f"skipped: {longrepr[-1] if isinstance(longrepr, list) else longrepr}"
+    message = longrepr["reprcrash"]["message"] if isinstance(longrepr, dict) else str(longrepr)
+    return message if report["when"] == "call" else f"while setting the test up: {message}"
+
+
+def _lesson_run(lesson, outcomes):
+    prefix = f"tests/test_{lesson.id}.py::"
+    run = LessonRun(lesson.id, [outcome for name, outcome in outcomes.items() if name.startswith(prefix)])
+    for outcome in run.outcomes:
+        outcome.name = outcome.name.removeprefix(prefix)
+    if not run.outcomes:
+        run.problem = "no test of this lesson ran"
+    return run
+
+
+@functools.cache
+def expected_tests(lesson_id):
+    """The test names of a lesson, as pytest collects them (they do not depend on the folder tested)."""
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", f"tests/test_{lesson_id}.py"]
+    listing = subprocess.run(command, cwd=ROOT, capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if line.startswith(f"tests/test_{lesson_id}.py::")]
+
+
+def _last_line(output, limit=300):
+    lines = output.read_bytes()[-4000:].decode(errors="replace").strip().splitlines()
+    return (lines[-1] if lines else "no output")[:limit]

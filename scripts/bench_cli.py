@@ -1,0 +1,67 @@
+"""Measure the command line's two numbers:
+
+- `python -m course check N`: median wall time of `--repeat` runs per lesson, against the reference (where
+  every test runs to the end: the slowest case) and against the untouched starters;
+- `python -m course grade` on 30 submissions (10 reference copies, 10 untouched starters, 10 broken in the
+  ways sample_submissions knows, two of them endless loops) with --jobs 2.
+
+    python scripts/bench_cli.py [--repeat 5] [--timeout 10]
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from course.lessons import ROOT, all_lessons
+from course.sample_submissions import make_submission
+
+BROKEN = ["syntax_error", "import_error", "exit_at_import", "crash", "noisy", "loop_at_import", "loop_in_request",
+          "missing_lesson", "empty_lesson", "syntax_error"]
+
+
+def seconds(command):
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "course", *command], cwd=ROOT, capture_output=True)
+    return time.perf_counter() - started
+
+
+def bench_check(repeat):
+    worst = 0
+    for lesson in all_lessons():
+        for target in ("solutions", "lessons"):
+            median = statistics.median(seconds(["check", lesson.id[:2], "--target", target]) for _ in range(repeat))
+            worst = max(worst, median)
+            print(f"check {lesson.id[:2]} --target {target}: median {median:.2f} s")
+    print(f"check: slowest median {worst:.2f} s (goal: under 1.5 s)")
+
+
+def bench_grade(timeout):
+    lessons = all_lessons()
+    with tempfile.TemporaryDirectory() as scratch:
+        folders = []
+        for number in range(10):
+            folders.append(make_submission(Path(scratch) / f"reference-{number}"))
+            folders.append(make_submission(Path(scratch) / f"untouched-{number}", source="lessons"))
+            broken_lesson = lessons[1 + number % (len(lessons) - 1)].id  # 02 onwards: each has every file broken
+            folders.append(make_submission(Path(scratch) / f"broken-{number}-{BROKEN[number]}", "solutions",
+                                           broken_lesson, BROKEN[number]))
+        command = ["grade", *map(str, folders), "--jobs", "2", "--timeout", str(timeout),
+                   "--csv", f"{scratch}/grades.csv", "--feedback", f"{scratch}/feedback"]
+        took = seconds(command)
+    print(f"grade: 30 submissions with --jobs 2 --timeout {timeout}: {took:.1f} s (goal: under 60 s)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=10, help="grade's --timeout for the benchmark")
+    args = parser.parse_args()
+    bench_check(args.repeat)
+    bench_grade(args.timeout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The instructor's grader, on a class of real submissions: good, untouched and broken in every way we know.
+
+One `python -m course grade` run grades them all (module fixture); each test checks one promise about it.
+"""
+import csv
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from course.lessons import ROOT
+from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission
+
+BROKEN_LESSON = "02_login"
+BREAKAGE_NAMES = [*BREAKAGES, "missing_lesson", "empty_lesson"]
+REASONS = {
+    "syntax_error": "SyntaxError",
+    "import_error": "ModuleNotFoundError",
+    "exit_at_import": "SystemExit",
+    "crash": "stopped early",
+    "loop_at_import": "did not finish within",
+    "loop_in_request": "did not finish within",
+    "missing_lesson": "missing",
+    "empty_lesson": "empty",
+}
+
+
+def fingerprint(folder):
+    """Every file under `folder` and a hash of its content: to prove that grading changed nothing."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade a class of submissions with lessons 01 and 02; return what the grader wrote and printed."""
+    work = tmp_path_factory.mktemp("class")
+    submissions = work / "submissions"
+    make_submission(submissions / "reference")
+    make_submission(submissions / "untouched", source="lessons")
+    make_submission(submissions / "repository_layout" / "lessons")  # a clone of the whole repository
+    for breakage in BREAKAGE_NAMES:
+        make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
+    before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
+    folders = sorted(str(path) for path in submissions.iterdir())
+    result = subprocess.run(
+        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "8",
+         "--csv", str(work / "grades.csv"), "--json", str(work / "grades.json"), "--feedback", str(work / "feedback")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    after = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
+    with open(work / "grades.csv") as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    return {"result": result, "rows": rows, "work": work, "unchanged": before == after,
+            "json": json.loads((work / "grades.json").read_text())}
+
+
+def test_grading_finishes_and_prints_a_summary(graded):
+    assert graded["result"].returncode == 0, graded["result"].stderr[-2000:]
+    assert "submission" in graded["result"].stdout and "reference" in graded["result"].stdout
+    assert "100%" in graded["result"].stderr, "a progress bar while it runs"
+
+
+def test_the_reference_gets_full_marks_in_either_layout(graded):
+    for name in ("reference", "repository_layout"):
+        row = graded["rows"][name]
+        assert (row["01_config"], row["02_login"], row["total"], row["max"]) == ("10.0", "20.0", "30.0", "30")
+
+
+def test_an_untouched_starter_gets_partial_credit_only(graded):
+    row = graded["rows"]["untouched"]
+    assert 0 < float(row["total"]) < 30
+
+
+@pytest.mark.parametrize("breakage", BREAKAGE_NAMES)
+def test_a_broken_lesson_costs_only_its_own_points_with_the_reason(graded, breakage):
+    row = graded["rows"][breakage]
+    assert row["01_config"] == "10.0", "the other lesson is graded normally"
+    expected = "20.0" if GRADE_WHEN_BROKEN.get(breakage) == "full" else "0.0"
+    assert row["02_login"] == expected
+    feedback = (graded["work"] / "feedback" / f"{breakage}.md").read_text()
+    assert REASONS.get(breakage, "20.0 of 20") in feedback
+
+
+def test_the_json_gradebook_has_the_details(graded):
+    untouched = next(row for row in graded["json"] if row["submission"] == "untouched")
+    login = untouched["lessons"]["02_login"]
+    assert login["points"] == 20 and 0 < login["passed"] < login["tests"]
+    assert "test_wrong_password_and_unknown_user_get_the_same_answer[testing]" in login["failed"]
+
+
+def test_feedback_says_what_failed_in_plain_words(graded):
+    feedback = (graded["work"] / "feedback" / "untouched.md").read_text()
+    assert "wrong password and unknown user get the same answer" in feedback
+    assert "look at TODO 2" in feedback
+
+
+def test_a_timeout_stops_the_whole_process_group(graded):
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 987"], capture_output=True, text=True).stdout
+    assert leftovers == "", "the endless loop's child process outlived the grading"
+
+
+def test_grading_changes_no_file_of_the_submissions_or_the_course(graded):
+    assert graded["unchanged"]
+
+
+def test_plain_pytest_grades_a_submission_path_with_a_junit_report(tmp_path):
+    submission = make_submission(tmp_path / "student" / "lessons")
+    report = tmp_path / "report.xml"
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", f"--target={submission.parent}",
+                             f"--junitxml={report}", "-q"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert report.read_text().count("<testcase") > 0 and "<failure" not in report.read_text()
+
+
+def test_an_unknown_target_is_a_clear_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", f"--target={tmp_path}/nope"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 4 and "no such folder" in result.stderr
+
+
+def test_a_lesson_missing_from_the_target_is_named(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", f"--target={tmp_path}", "-q"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1 and "lesson 01_config is missing from" in result.stdout
