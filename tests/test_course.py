@@ -1,12 +1,9 @@
 """The course checks itself: every lesson is complete, and its tests can tell a starter from a solution."""
-import subprocess
-import sys
-import xml.etree.ElementTree as ElementTree
-
 import pytest
 
 from course.lessons import ROOT, all_lessons
 from course.regions import lesson_files, outside_regions, todo_numbers
+from course.runner import run_tests
 
 LESSONS = all_lessons()
 lesson_ids = pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
@@ -40,40 +37,22 @@ def test_the_starter_differs_from_the_solution_only_inside_todo_regions(lesson):
     assert sorted(set(todos)) == list(range(1, len(lesson.todos) + 1)), "lessons.toml describes each TODO"
 
 
-def run_lesson_tests(lesson, target, report):
-    """Run one lesson's tests in a fresh process; return pytest's exit code and its JUnit XML report."""
-    command = [sys.executable, "-m", "pytest", f"tests/test_{lesson.id}.py", f"--target={target}",
-               "-q", "--tb=no", f"--junitxml={report}"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    return result.returncode, ElementTree.parse(report).getroot(), result.stdout
-
-
-def todos_of(testcase):
-    """The TODO numbers a test case is marked with (from the plugin's JUnit XML properties)."""
-    return {int(found.get("value")) for found in testcase.findall("properties/property[@name='todo']")}
-
-
-def failed(testcase):
-    return testcase.find("failure") is not None or testcase.find("error") is not None
-
-
 @lesson_ids
-def test_every_todo_test_fails_on_the_starter(lesson, tmp_path):
-    code, report, output = run_lesson_tests(lesson, "lessons", tmp_path / "starter.xml")
-    assert code == 1, f"the starter's tests should fail (exit 1), got exit {code}:\n{output[-3000:]}"
-    cases = report.findall(".//testcase")
-    todo_cases = [case for case in cases if todos_of(case)]
-    passing = [case.get("name") for case in todo_cases if not failed(case)]
+def test_every_todo_test_fails_on_the_starter(lesson):
+    run = run_tests([lesson], ROOT / "lessons", timeout=300)[lesson.id]
+    assert not run.problem, run.problem
+    todo_outcomes = [outcome for outcome in run.outcomes if outcome.todos]
+    passing = [outcome.name for outcome in todo_outcomes if outcome.passed]
     assert not passing, f"tests marked with a TODO pass on the untouched starter: {passing}"
-    tested = set().union(*(todos_of(case) for case in todo_cases))
+    tested = {number for outcome in todo_outcomes for number in outcome.todos}
     assert tested == set(range(1, len(lesson.todos) + 1)), "each TODO has tests"
 
 
 @lesson_ids
-def test_every_test_passes_on_the_solution(lesson, tmp_path):
-    code, report, output = run_lesson_tests(lesson, "solutions", tmp_path / "solution.xml")
-    assert code == 0, f"the solution's tests should pass, got exit {code}:\n{output[-3000:]}"
-    assert len(report.findall(".//testcase")) > 0
+def test_every_test_passes_on_the_solution(lesson):
+    run = run_tests([lesson], ROOT / "solutions", timeout=300)[lesson.id]
+    failing = [f"{outcome.name}: {outcome.message}" for outcome in run.outcomes if not outcome.passed]
+    assert run.all_passed, run.problem or "\n".join(failing)
 
 
 def test_ci_runs_the_test_command_the_readme_gives():
