@@ -13,6 +13,7 @@ def ensure_env_file(lesson_folder):
     if env_file.exists() or not example.exists():
         return None
     lines = [_with_secret(line) for line in example.read_text().splitlines()]
+    env_file.touch(mode=0o600)  # readable by its owner only: it holds a secret
     env_file.write_text("\n".join(lines) + "\n")
     return env_file
 

@@ -61,5 +61,6 @@ def test_ci_runs_the_test_command_the_readme_gives():
 
 
 @lesson_ids
-def test_the_readme_lists_the_lesson(lesson):
-    assert f"| {lesson.id[:2]} | [{lesson.title}](lessons/{lesson.id}/README.md) |" in (ROOT / "README.md").read_text()
+def test_the_readme_table_says_what_lessons_toml_says(lesson):
+    row = f"| {lesson.id[:2]} | [{lesson.title}](lessons/{lesson.id}/README.md) | {lesson.concept} | {lesson.builds} |"
+    assert row in (ROOT / "README.md").read_text()
