@@ -134,9 +134,9 @@ def article_style_user_lookup():
             if user and user.verify_password(password):
                 return {"access_token": "..."}, 200
             elif not user:
-                return {"Message": "User not found"}, 404
+                return {"Message": "no such user"}, 404
             elif not user.verify_password(password):
-                return {"Message": "Incorrect password"}, 401
+                return {"Message": "wrong password"}, 401
 
     api.add_resource(Login, "/login")
     return app.test_client()
@@ -220,7 +220,7 @@ def test_8_the_course_schema_builds_the_model():
 
 def test_9_a_stray_character_after_abort_is_a_syntax_error():
     with pytest.raises(SyntaxError):
-        compile("abort(400, error.messages)m# catch errors\n", "resources.py", "exec")
+        compile("abort(400, problems)x  # a letter left after the call\n", "resources.py", "exec")
 
 
 def aborting_app(abort):
