@@ -135,7 +135,8 @@ def notebooks(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m course", description="JWT authentication in Flask, lesson by lesson.")
+    parser = argparse.ArgumentParser(prog="python -m course",
+                                     description="JWT authentication in Flask, lesson by lesson.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, function, help, aliases=()):

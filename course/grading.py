@@ -50,7 +50,7 @@ def grade_all(folders, lessons, jobs=1, timeout=60):
     names = unique_names(folders)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_submission, name, folder, lessons, timeout): name
-                   for name, folder in zip(names, folders)}
+                   for name, folder in zip(names, folders, strict=True)}
         results = {}
         for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
             results[futures[future]] = future.result()

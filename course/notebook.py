@@ -1,6 +1,6 @@
 """Helpers for the notebooks: run a lesson's app on 127.0.0.1 and show real HTTP exchanges.
 
-    server = start_lesson("02_login")          # the learner's lessons/02_login (COURSE_TARGET=solutions for the reference)
+    server = start_lesson("02_login")          # lessons/02_login (COURSE_TARGET=solutions: the reference)
     response = requests.post(server.url("/login"), json={...})
     show(response)                             # method, URL, status, headers that matter, JSON body
     show_token(response.json()["access_token"])  # header and claims, decoded WITHOUT checking the signature

@@ -117,7 +117,8 @@ def _read_log(log, target_prefix):
         outcome.todos = [value for key, value in report["user_properties"] if key == "todo"]
         if report["outcome"] != "passed" and outcome.passed:
             outcome.passed = False
-            outcome.message = _message(report).replace(target_prefix, "")  # "/tmp/copy/02_login/app.py" -> "02_login/app.py"
+            # "/tmp/copy/02_login/app.py" -> "02_login/app.py": paths as the student knows them
+            outcome.message = _message(report).replace(target_prefix, "")
         outcome.finished = report["when"] == "teardown"
     return outcomes
 

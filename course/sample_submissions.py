@@ -12,7 +12,8 @@ BREAKAGES = {
     "crash": ("app.py", "import os\nos._exit(9)\n", ""),  # the interpreter dies: no report at all
     "noisy": ("app.py", "print('x' * 5_000_000)\n", ""),  # megabytes of output, then works
     # An endless loop that also starts a child process: stopping the grading must stop both.
-    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'])\nwhile True:\n    pass\n", ""),
+    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'])\nwhile True:\n    pass\n",
+                       ""),
     "loop_in_request": ("schemas.py", "", "\n\ndef load_json(schema):\n    while True:\n        pass\n"),
 }
 GRADE_WHEN_BROKEN = {"noisy": "full"}  # every other breakage scores 0 for its lesson

@@ -1,6 +1,4 @@
 """Lesson 02: users are stored with hashed passwords, and /login answers a token or one same 401."""
-from datetime import timedelta
-
 import pytest
 from werkzeug.security import check_password_hash
 

@@ -20,7 +20,7 @@ GRADER_STEPS = [step for job in WORKFLOW["jobs"].values() for step in job["steps
 
 def test_autograding_json_has_one_test_per_lesson_with_its_points():
     assert [test["name"] for test in AUTOGRADING] == [f"{lesson.id[:2]} {lesson.title}" for lesson in LESSONS]
-    for test, lesson in zip(AUTOGRADING, LESSONS):
+    for test, lesson in zip(AUTOGRADING, LESSONS, strict=True):
         assert set(test) == {"name", "setup", "run", "input", "output", "comparison", "timeout", "points"}
         assert test["points"] == lesson.points
         assert 0 < test["timeout"] <= 10  # minutes
