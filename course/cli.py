@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from course.envfile import ensure_env_file
+from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
 from course.report import explain_failure, requirements
 from course.runner import run_tests
@@ -56,8 +57,6 @@ def progress(args):
 
 def hint(args):
     """The lesson's next hint (each call shows one more)."""
-    from course.hints import next_hint
-
     lesson = find_lesson(args.lesson)
     number, total, text = next_hint(lesson, target_folder(args.target))
     print(f"Hint {number} of {total} for lesson {lesson.id[:2]} · {lesson.title}:\n\n{text}")
@@ -94,11 +93,8 @@ def watch(args):
             print(f"\nOn to lesson {lesson.id[:2]}, {lesson.title}: read lessons/{lesson.id}/README.md")
             continue
         print(f"\nWatching {args.target}/{lesson.id} for changes (Ctrl-C to stop)…", flush=True)
-        try:
-            while file_times(folder) == before:
-                time.sleep(0.3)
-        except KeyboardInterrupt:
-            return 0
+        while file_times(folder) == before:
+            time.sleep(0.3)
 
 
 def file_times(folder):
@@ -110,7 +106,7 @@ def file_times(folder):
 
 def grade(args):
     """Grade submissions: a gradebook, a feedback file per submission, and a summary table."""
-    from course.gradebook import summary_table, write_csv, write_feedback, write_json
+    from course.gradebook import summary_table, write_csv, write_feedback, write_json  # only grading needs tqdm
     from course.grading import grade_all
 
     lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
@@ -146,7 +142,7 @@ def build_parser():
 
     def target_option(sub):
         sub.add_argument("--target", default="lessons", help="folder of lesson folders to test (default: lessons)")
-        sub.add_argument("--timeout", type=float, default=300, help="seconds before a test run is stopped")
+        sub.add_argument("--timeout", type=float, default=60, help="seconds before a test run is stopped")
 
     sub = command("check", check, "run a lesson's tests against your work")
     sub.add_argument("lesson", help="lesson number or id, e.g. 2 or 02_login")
@@ -189,3 +185,5 @@ def main(argv=None):
     except (LookupError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C, the usual way to leave `watch`
+        return 130

@@ -28,11 +28,16 @@ def in_plain_words(test_name):
 
 
 def variant(test_name):
-    """The parametrization in words: 'TESTING off, PUT /blogs/1', or '' for a plain test."""
+    """The parametrization in words: 'TESTING off, forged signature', or '' for a plain test."""
     if "[" not in test_name:
         return ""
-    parts = test_name[test_name.index("[") + 1 : -1].split("-")
-    return ", ".join(MODES.get(part, part) for part in parts)
+    parameters = test_name[test_name.index("[") + 1 : -1]
+    for mode, words in MODES.items():
+        if parameters == mode:
+            return words
+        if parameters.startswith(mode + "-"):
+            return f"{words}, {parameters.removeprefix(mode + '-')}"
+    return parameters
 
 
 def requirements(run):
