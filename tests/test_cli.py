@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -127,3 +128,11 @@ def test_watch_checks_again_on_save_and_moves_on(starters):
             assert "On to lesson 02" in output and "Lesson 02 · Login" in output
         finally:
             watcher.terminate()
+
+
+def test_the_course_script_is_installed_and_lists_every_command():
+    script = Path(sys.executable).parent / "course"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("check", "progress", "hint", "serve", "watch", "grade", "notebooks"):
+        assert command in result.stdout
