@@ -12,10 +12,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course.lessons import target_folder
+from course.lessons import LOCAL_FILES, target_folder
 from course.runner import LessonRun, run_tests
-
-NOT_COPIED = shutil.ignore_patterns("__pycache__", ".env", "instance", "*.db", ".pytest_cache")
 
 
 @dataclass
@@ -33,7 +31,6 @@ class LessonGrade:
 @dataclass
 class SubmissionGrade:
     name: str
-    folder: Path
     grades: list = field(default_factory=list)
 
     @property
@@ -59,31 +56,31 @@ def grade_all(folders, lessons, jobs=1, timeout=60):
 
 def grade_submission(name, folder, lessons, timeout):
     """Grade one submission from a temporary copy of its lesson folders."""
+    try:
+        lesson_folders = target_folder(str(folder))  # its lessons/ when it is laid out like this repository
+    except ValueError:
+        lesson_folders = Path(folder)  # not there: every lesson is reported missing
     runs = {}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
         present = []
         for lesson in lessons:
-            problem = copy_lesson(folder, lesson, Path(scratch))
+            problem = copy_lesson(lesson_folders / lesson.id, Path(scratch) / lesson.id)
             if problem:
                 runs[lesson.id] = LessonRun(lesson.id, problem=problem)
             else:
                 present.append(lesson)
         if present:
             runs.update(run_tests(present, scratch, timeout))
-    return SubmissionGrade(name, folder, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons])
+    return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons])
 
 
-def copy_lesson(submission, lesson, scratch):
-    """Copy the submission's folder of `lesson` into `scratch`; return why it cannot be graded, if it cannot."""
-    try:
-        source = target_folder(str(submission)) / lesson.id
-    except ValueError:
-        return f"the submission folder {submission} does not exist"
+def copy_lesson(source, destination):
+    """Copy one lesson folder of a submission; return why it cannot be graded, if it cannot."""
     if not source.is_dir():
-        return f"the folder {lesson.id} is missing from the submission"
+        return f"the folder {source.name} is missing from the submission"
     if not any(source.iterdir()):
-        return f"the folder {lesson.id} is empty"
-    shutil.copytree(source, scratch / lesson.id, ignore=NOT_COPIED)
+        return f"the folder {source.name} is empty"
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*LOCAL_FILES))
     return ""
 
 

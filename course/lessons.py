@@ -6,6 +6,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Path(__file__).with_name("lessons.toml")
 NAMED_TARGETS = ("solutions", "lessons")
+# What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state.
+LOCAL_FILES = ("__pycache__", ".pytest_cache", ".env", "instance", "*.db", ".course-hints.json")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Exercise regions: the lines between `# TODO N: ...` and `# END TODO N`, where a starter and its solution
 may differ. Everything outside them must be the same in both."""
 import re
+from fnmatch import fnmatch
+
+from course.lessons import LOCAL_FILES
 
 REGION = re.compile(r"^([ \t]*# TODO (\d+):[^\n]*\n).*?^([ \t]*# END TODO \2[ \t]*)$", re.S | re.M)
-IGNORED = ("__pycache__", ".env", "instance", ".pytest_cache")
 
 
 def outside_regions(text):
@@ -21,5 +23,6 @@ def lesson_files(folder):
     return sorted(
         path.relative_to(folder)
         for path in folder.rglob("*")
-        if path.is_file() and not any(part in IGNORED for part in path.relative_to(folder).parts)
+        if path.is_file() and not any(fnmatch(part, pattern) for part in path.relative_to(folder).parts
+                                      for pattern in LOCAL_FILES)
     )

@@ -2,7 +2,7 @@
 starters, and copies broken in one lesson in each of the ways students' work really breaks."""
 import shutil
 
-from course.lessons import ROOT
+from course.lessons import LOCAL_FILES, ROOT
 
 # How to break a lesson folder: (file to change, text to put first, text to put last)
 BREAKAGES = {
@@ -22,7 +22,7 @@ GRADE_WHEN_BROKEN = {"noisy": "full"}  # every other breakage scores 0 for its l
 def make_submission(folder, source="solutions", broken_lesson=None, breakage=None):
     """A submission laid out like lessons/: a copy of `source` ("solutions" or "lessons"), with one lesson
     broken by `breakage` (a key of BREAKAGES, or "missing_lesson" / "empty_lesson")."""
-    shutil.copytree(ROOT / source, folder, ignore=shutil.ignore_patterns("__pycache__", ".env", "instance", "*.db"))
+    shutil.copytree(ROOT / source, folder, ignore=shutil.ignore_patterns(*LOCAL_FILES))
     if breakage is None:
         return folder
     lesson_folder = folder / broken_lesson
