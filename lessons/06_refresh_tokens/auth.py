@@ -1,0 +1,26 @@
+"""Who is calling: flask-jwt-extended turns a verified token into the logged-in user."""
+from extensions import db
+from models import User
+from tokens import family_is_revoked, find_refresh_token
+
+
+def load_user(jwt_header, jwt_payload):
+    """Return the User a token names (its `sub` is the user's id, as text), or None if there is none.
+
+    None makes flask-jwt-extended answer 401, so a token outlives its user harmlessly.
+    Registered in app.py with jwt.user_lookup_loader; protected views then read `current_user`.
+    """
+    return db.session.get(User, int(jwt_payload["sub"]))
+
+
+def token_is_revoked(jwt_header, jwt_payload):
+    """Whether flask-jwt-extended must refuse this token (jwt.token_in_blocklist_loader): True answers 401.
+
+    Access tokens are not stored; they live minutes. A refresh token is refused when the app has no row for it
+    (never issued here, or pruned) or when its family was revoked. A token that was used but not revoked is let
+    through on purpose: /refresh must see it to recognise reuse.
+    """
+    if jwt_payload["type"] != "refresh":
+        return False
+    stored = find_refresh_token(jwt_payload["jti"])
+    return stored is None or family_is_revoked(stored.family)
