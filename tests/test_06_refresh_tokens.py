@@ -12,7 +12,7 @@ import requests
 import time_machine
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from conftest import TEST_SETTINGS, AuthActions, bearer, decode, table_rows
+from conftest import TEST_SETTINGS, AuthActions, bearer, decode, run_sql, table_rows
 from course.notebook import LessonServer
 
 POST = {"title": "Hello", "body": "A post."}
@@ -140,6 +140,14 @@ def test_a_refresh_token_opens_nothing_but_refresh(client, app, login, method, p
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1)
+def test_deleting_a_user_deletes_their_refresh_tokens(client, app, login):
+    refresh_token = login()["refresh_token"]
+    run_sql(app, "DELETE FROM users")  # the foreign key cascades: no refresh token outlives its user
+    assert stored_tokens(app) == []
+    assert_error_shape(refresh(client, refresh_token), 401, "token_revoked")
+
+
 def test_a_refresh_token_the_app_did_not_store_is_refused(client, app, login):
     with app.app_context():
         unknown = create_refresh_token(identity="1")  # correctly signed, but never handed out by /login
@@ -151,8 +159,10 @@ def test_a_refresh_token_the_app_did_not_store_is_refused(client, app, login):
 @pytest.mark.todo(2)
 def test_refresh_answers_a_new_access_token_that_is_not_fresh_and_works(client, login):
     tokens = refreshed(client, login()["refresh_token"])
-    claims = decode(tokens["access_token"])
+    claims, refresh_claims = decode(tokens["access_token"]), decode(tokens["refresh_token"])
     assert (claims["type"], claims["fresh"], claims["sub"]) == ("access", False, "1")
+    assert claims["exp"] - claims["iat"] == timedelta(minutes=15).total_seconds()
+    assert refresh_claims["exp"] - refresh_claims["iat"] == timedelta(days=14).total_seconds()
     assert client.post("/blogs", json=POST, headers=bearer(tokens["access_token"])).status_code == 201
 
 
