@@ -121,9 +121,8 @@ class CountingUser:
 
 
 def article_style_login(testing=False):
-    """A login in the article's order: inside `if request.is_json:`, read the username and find the user; read
-    the password only when there is one (`user and ...`); then 404 for no user, 401 for a wrong password (which
-    checks the password a second time)."""
+    """A login in the article's order: for a JSON body, read the username and find the user; read the password
+    only once a user is found; then 404 for no user, 401 for a wrong password (checking it a second time)."""
     app, api = article_style_app(testing)
     users = {"alice": CountingUser()}
 
