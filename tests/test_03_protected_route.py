@@ -186,6 +186,7 @@ def test_an_id_beyond_64_bits_is_404(client, alice):
         for blog_id in [2**63, 10**30]:
             response = getattr(client, method)(f"/blogs/{blog_id}", json=POST, headers=bearer(alice))
             assert response.status_code == 404, f"{method.upper()} /blogs/{blog_id}: {response.status_code}"
+            assert response.is_json and response.get_json()["message"]
 
 
 def test_posts_come_a_page_at_a_time(client, alice):

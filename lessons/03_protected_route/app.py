@@ -34,7 +34,7 @@ def create_app(test_config=None):
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
 
-    api = Api(app)
+    api = Api(app, catch_all_404s=True)  # a URL no route takes (an id above MAX_ID too) answers JSON as well
     api.add_resource(Health, "/health")
     api.add_resource(Register, "/register")
     api.add_resource(Login, "/login")
