@@ -129,16 +129,22 @@ def test_a_missing_post_is_404(client, alice, method):
 @pytest.mark.parametrize(
     "body, field",
     [({"body": "no title"}, "title"), ({"title": "no body"}, "body"), ({"title": "", "body": "x"}, "title"),
-     ({"title": 5, "body": "x"}, "title"), ({"title": "x" * 201, "body": "x"}, "title"),
-     ({"title": "   ", "body": "x"}, "title"), ({"title": "a\x00b", "body": "x"}, "title"),
-     ({"title": "x", "body": "\udc00"}, "body")],
-    ids=["missing title", "missing body", "empty title", "title is a number", "title too long", "blank title",
-         "NUL in title", "lone surrogate in body"],
+     ({"title": 5, "body": "x"}, "title"), ({"title": "x" * 201, "body": "x"}, "title")],
+    ids=["missing title", "missing body", "empty title", "title is a number", "title too long"],
 )
 def test_a_bad_post_gets_field_errors_and_saves_nothing(client, app, alice, body, field):
     response = client.post("/blogs", json=body, headers=bearer(alice))
     assert response.status_code == 400
     assert field in response.get_json()["errors"]
+    assert table_rows(app, "blogs") == []
+
+
+def test_text_that_says_nothing_or_cannot_be_stored_is_refused(client, app, alice):
+    for body, field in [({"title": "   ", "body": "x"}, "title"), ({"title": "a\x00b", "body": "x"}, "title"),
+                        ({"title": "x", "body": "\udc00"}, "body")]:  # a lone surrogate: valid JSON, not UTF-8
+        response = client.post("/blogs", json=body, headers=bearer(alice))
+        assert response.status_code == 400, f"{body!r}: {response.status_code}"
+        assert field in response.get_json()["errors"]
     assert table_rows(app, "blogs") == []
 
 
