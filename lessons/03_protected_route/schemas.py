@@ -36,8 +36,8 @@ class Username(Text):
 
 
 def not_blank(text):
-    """Refuse text made only of spaces: it looks like a value but says nothing."""
-    if not text.strip():
+    """Refuse text made only of spaces: it looks like a value but says nothing. (Empty text is Length's to refuse.)"""
+    if text and not text.strip():
         raise ValidationError("Must not be blank.")
 
 
