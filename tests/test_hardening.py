@@ -166,8 +166,9 @@ def test_the_list_of_posts_comes_in_pages(lesson_id):
 def served(tmp_path, serve):
     """Start a lesson's app on a real threaded server with a SQLite file; returns (url, app)."""
 
-    def start(lesson_id):
-        app = app_with_blogs(lesson_id, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'race.db'}")
+    def start(lesson_id, needs_blogs=True):
+        settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'race.db'}"}
+        app = app_with_blogs(lesson_id, **settings) if needs_blogs else make_app(lesson_id, **settings)
         return serve(app).url(), app
 
     return start
@@ -189,6 +190,16 @@ def login(url, username):
     requests.post(f"{url}/register", json={"username": username, "password": PASSWORD}, timeout=10)
     response = requests.post(f"{url}/login", json={"username": username, "password": PASSWORD}, timeout=10)
     return bearer(response.json()["access_token"])
+
+
+@lessons_from(2)
+def test_one_name_registered_at_once_in_any_case_makes_one_account(lesson_id, served):
+    url, app = served(lesson_id, needs_blogs=False)
+    names = ["carol", "Carol", "CAROL", "carol", "cArOl", "CaRoL"]
+    answers = at_once(*[lambda name=name: requests.post(f"{url}/register", json={"username": name,
+                                                         "password": PASSWORD}, timeout=10) for name in names])
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * (len(names) - 1)
+    assert [row["username"] for row in table_rows(app, "users")] == ["carol"]
 
 
 @lessons_from(3)
