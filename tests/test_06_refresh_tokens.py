@@ -228,8 +228,11 @@ def test_a_wrong_current_password_changes_nothing(client, app, auth):
     "body, field",
     [({"current_password": PASSWORD, "new_password": "short"}, "new_password"),
      ({"new_password": NEW_PASSWORD}, "current_password"),
-     ({"current_password": PASSWORD, "new_password": 12345678}, "new_password")],
-    ids=["new password too short", "current password missing", "not text"],
+     ({"current_password": PASSWORD, "new_password": 12345678}, "new_password"),
+     ({"current_password": PASSWORD, "new_password": " " * 12}, "new_password"),
+     ({"current_password": PASSWORD, "new_password": "long enough\x00"}, "new_password"),
+     ({"current_password": "\ud800", "new_password": NEW_PASSWORD}, "current_password")],
+    ids=["new password too short", "current password missing", "not text", "blank", "NUL", "lone surrogate"],
 )
 def test_a_bad_password_change_names_the_field(client, app, auth, body, field):
     response = client.post("/password", json=body, headers=bearer(fresh_token(app, auth)))
