@@ -68,7 +68,6 @@ class RegisterSchema(Schema):
     password = Text(required=True, validate=[Length(min=8, max=128), not_blank])
 
 
-
 class PasswordSchema(Schema):
     class Meta:
         unknown = EXCLUDE
