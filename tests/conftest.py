@@ -10,6 +10,7 @@ import pytest
 from course.loader import load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of
+from servers import gunicorn, redis_server, redis_url  # noqa: F401 (fixtures: real servers, see servers.py)
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
 TEST_SETTINGS = {
