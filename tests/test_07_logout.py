@@ -5,7 +5,6 @@ both work when the app runs as several processes under gunicorn, where an in-mem
 Redis and gunicorn are real servers, started by the fixtures of tests/servers.py. Time is moved with
 time-machine, and Redis's time to live is read back, never waited for.
 """
-import shutil
 import socket
 import threading
 import time
@@ -17,7 +16,8 @@ import time_machine
 
 from conftest import TEST_SETTINGS, AuthActions, bearer, decode, table_rows
 from course.loader import load_app_module
-from servers import free_port
+from course.servers import free_port, redis_installed
+from servers import started
 
 POST = {"title": "Hello", "body": "A post."}
 SHAPE_KEYS = {"status", "code", "message"}
@@ -323,7 +323,7 @@ def deployments(request, gunicorn, lesson_folder, tmp_path_factory):
     module = load_app_module(lesson_folder)
     servers = {}
     for store in STORES:
-        if store == "redis" and not shutil.which("redis-server"):
+        if store == "redis" and not redis_installed():
             continue  # the redis test asks for redis_server itself, which skips it with the reason
         environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "DATABASE_URL": f"sqlite:///{folder}/{store}.db",
                        "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"], "BLOCKLIST": store,
@@ -335,7 +335,7 @@ def deployments(request, gunicorn, lesson_folder, tmp_path_factory):
         # migration before starting the server).
         module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"]})
         servers[store] = gunicorn(lesson_folder, environment)
-    return {store: server.ready() for store, server in servers.items()}
+    return {store: started(server.ready) for store, server in servers.items()}
 
 
 def publish_in_pairs(server, access_token):
