@@ -2,7 +2,8 @@
 import csv
 import json
 
-from course.report import explain_failure, requirements
+from course.report import explain_failure, in_plain_words, requirements
+from course.scoring import todo_shares
 
 
 def write_csv(submissions, lessons, path):
@@ -29,6 +30,9 @@ def write_json(submissions, path):
                     "passed": grade.run.passed,
                     "tests": grade.run.total,
                     "problem": grade.run.problem,
+                    "todos_done": [number for number, done in grade.scored.done.items() if done],
+                    "broken": grade.scored.broken,
+                    "advice": grade.run.advice,
                     "failed": [outcome.name for outcome in grade.run.outcomes if not outcome.passed],
                 }
                 for grade in submission.grades
@@ -49,12 +53,26 @@ def feedback_text(submission):
         if grade.run.problem:
             lines += [f"Not graded: {grade.run.problem}.", ""]
             continue
+        lines += todo_lines(grade.scored)
         failed = [requirement for requirement in requirements(grade.run) if not requirement.passed]
         lines.append(f"{grade.run.passed} of {grade.run.total} tests pass." + ("" if failed else " Well done."))
         for requirement in failed:
             lines += ["", *(f"    {line}" for line in explain_failure(lesson, requirement.first_failure))]
         lines.append("")
+        if grade.run.advice:
+            lines += ["Advice (it costs no points): your code raises these warnings; a later library version may "
+                      "turn them into errors.", "", *(f"    {text}" for text in grade.run.advice), ""]
     return "\n".join(lines)
+
+
+def todo_lines(scored):
+    """One line per TODO (done or not, and its points), and what broke, if something that worked no longer does."""
+    lines = [f"- TODO {number} ({share} points): {'done' if scored.done[number] else 'not done yet'}"
+             for number, share in todo_shares(scored.lesson).items()]
+    if scored.broken:
+        names = sorted({in_plain_words(name) for name in scored.broken})
+        lines.append(f"- No TODO counts while something the starter did right is broken: {'; '.join(names)}.")
+    return lines + [""]
 
 
 def write_feedback(submissions, folder):

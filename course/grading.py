@@ -1,7 +1,7 @@
 """Grade a class: every lesson of every submission, from the submission's own temporary copy.
 
-A submission is a folder laid out like lessons/ or like this repository. A lesson scores its points times
-the share of its tests that pass. A broken lesson (a syntax error, an endless loop, a crash, a missing
+A submission is a folder laid out like lessons/ or like this repository. A lesson is scored per TODO by
+course/scoring.py (the rule `course check` and Classroom use too). A broken lesson (a syntax error, an endless loop, a crash, a missing
 folder) scores 0 with the reason; it never stops the other lessons or submissions from being graded.
 """
 import shutil
@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from course.lessons import LOCAL_FILES, target_folder
 from course.runner import LessonRun, run_tests
+from course.scoring import score_lesson
 
 
 @dataclass
@@ -22,10 +23,12 @@ class LessonGrade:
     run: LessonRun
 
     @property
+    def scored(self):
+        return score_lesson(self.lesson, self.run)
+
+    @property
     def score(self):
-        if self.run.total == 0:
-            return 0.0
-        return round(self.lesson.points * self.run.passed / self.run.total, 2)
+        return self.scored.points
 
 
 @dataclass
@@ -35,7 +38,7 @@ class SubmissionGrade:
 
     @property
     def total(self):
-        return round(sum(grade.score for grade in self.grades), 2)
+        return sum(grade.score for grade in self.grades)
 
     @property
     def maximum(self):

@@ -3,6 +3,7 @@ starters, and copies broken in one lesson in each of the ways students' work rea
 import shutil
 
 from course.lessons import LOCAL_FILES, ROOT
+from course.regions import REGION
 
 # How to break a lesson folder: (file to change, text to put first, text to put last)
 BREAKAGES = {
@@ -15,8 +16,16 @@ BREAKAGES = {
     "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'])\nwhile True:\n    pass\n",
                        ""),
     "loop_in_request": ("schemas.py", "", "\n\ndef load_json(schema):\n    while True:\n        pass\n"),
+    # Stopping the program (BaseException, not Exception) at import, while building the app, or in a request.
+    "exit_in_create_app": ("app.py", "", "\n\ndef create_app(test_config=None):\n    raise SystemExit('bye')\n"),
+    "interrupt_in_request": ("app.py", "", "\n\nmake_app = create_app\n\n\ndef create_app(test_config=None):\n"
+                             "    app = make_app(test_config)\n    app.before_request(stop)\n    return app\n\n\n"
+                             "def stop():\n    raise KeyboardInterrupt\n"),
+    # Working code that calls an API SQLAlchemy deprecates (a LegacyAPIWarning): lesson 03 and later only.
+    "legacy_query_get": ("auth.py", "", "\n\ndef load_user(jwt_header, jwt_payload):\n"
+                         "    return User.query.get(int(jwt_payload['sub']))\n"),
 }
-GRADE_WHEN_BROKEN = {"noisy": "full"}  # every other breakage scores 0 for its lesson
+GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full"}  # every other breakage scores 0 for its lesson
 
 
 def make_submission(folder, source="solutions", broken_lesson=None, breakage=None):
@@ -36,3 +45,13 @@ def make_submission(folder, source="solutions", broken_lesson=None, breakage=Non
         path = lesson_folder / name
         path.write_text(before + path.read_text() + after)
     return folder
+
+
+def solve_todos(lesson_folder, solution_folder, numbers):
+    """Do some of a starter lesson's TODOs: copy the body of each `# TODO N` region numbered in `numbers`
+    from the solution's file into the starter's (as a learner who has done only those would have it)."""
+    for path in sorted(lesson_folder.glob("*.py")):
+        solved = {int(match.group(2)): match.group(0) for match in REGION.finditer((solution_folder / path.name).read_text())}
+        path.write_text(REGION.sub(lambda match: solved[int(match.group(2))] if int(match.group(2)) in numbers
+                                   else match.group(0), path.read_text()))
+    return lesson_folder

@@ -3,12 +3,13 @@ course/pytest_plugin.py).
 """
 import os
 import re
+from contextlib import contextmanager
 
 import jwt
 import pytest
 
 from course.loader import load_app_module
-from course.pytest_plugin import lesson_of
+from course.pytest_plugin import lesson_of, stop_reason
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
 TEST_SETTINGS = {
@@ -46,10 +47,22 @@ def lesson_folder(request, lesson):
     return folder
 
 
+@contextmanager
+def stopping_fails_the_test(doing):
+    """A lesson's code that raises SystemExit or KeyboardInterrupt (a sys.exit() at import, say) fails the test
+    that ran it, with the reason. Let through a fixture, either would leave pytest's fixtures broken and cost
+    every later test, of every lesson. (In a test's own body, course/pytest_plugin.py does the same.)"""
+    try:
+        yield
+    except (SystemExit, KeyboardInterrupt) as error:
+        pytest.fail(f"{doing} raised {stop_reason(error)}", pytrace=False)
+
+
 @pytest.fixture
 def app_module(lesson_folder):
     """The lesson's app.py, imported on its own (see course/loader.py)."""
-    return load_app_module(lesson_folder)
+    with stopping_fails_the_test("importing app.py"):
+        return load_app_module(lesson_folder)
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +83,8 @@ def make_app(app_module, mode):
     """Build the lesson's app with the test settings, plus any overrides."""
 
     def make(**overrides):
-        return app_module.create_app({**TEST_SETTINGS, "TESTING": mode == "testing", **overrides})
+        with stopping_fails_the_test("create_app()"):
+            return app_module.create_app({**TEST_SETTINGS, "TESTING": mode == "testing", **overrides})
 
     return make
 

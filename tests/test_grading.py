@@ -11,14 +11,18 @@ import sys
 import pytest
 
 from course.lessons import ROOT
-from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission
+from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission, solve_todos
 
 BROKEN_LESSON = "02_login"
-BREAKAGE_NAMES = [*BREAKAGES, "missing_lesson", "empty_lesson"]
+BREAKAGE_NAMES = [name for name in BREAKAGES if name != "legacy_query_get"] + ["missing_lesson", "empty_lesson"]
+# Stopping the program in the first lesson: the lessons after it must keep their points.
+STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
 REASONS = {
     "syntax_error": "SyntaxError",
     "import_error": "ModuleNotFoundError",
-    "exit_at_import": "SystemExit",
+    "exit_at_import": "importing app.py raised SystemExit(3)",
+    "exit_in_create_app": "create_app() raised SystemExit('bye')",
+    "interrupt_in_request": "KeyboardInterrupt()",
     "crash": "stopped early",
     "loop_at_import": "did not finish within",
     "loop_in_request": "did not finish within",
@@ -43,10 +47,14 @@ def graded(tmp_path_factory):
     make_submission(submissions / "repository_layout" / "lessons")  # a clone of the whole repository
     for breakage in BREAKAGE_NAMES:
         make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
+    for breakage in STOPS:
+        make_submission(submissions / f"first_lesson_{breakage}", broken_lesson="01_config", breakage=breakage)
+    partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
+    solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
     before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
     folders = sorted(str(path) for path in submissions.iterdir())
     result = subprocess.run(
-        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "8",
+        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "20",
          "--csv", str(work / "grades.csv"), "--json", str(work / "grades.json"), "--feedback", str(work / "feedback")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
@@ -66,28 +74,46 @@ def test_grading_finishes_and_prints_a_summary(graded):
 def test_the_reference_gets_full_marks_in_either_layout(graded):
     for name in ("reference", "repository_layout"):
         row = graded["rows"][name]
-        assert (row["01_config"], row["02_login"], row["total"], row["max"]) == ("10.0", "20.0", "30.0", "30")
+        assert (row["01_config"], row["02_login"], row["total"], row["max"]) == ("10", "20", "30", "30")
 
 
-def test_an_untouched_starter_gets_partial_credit_only(graded):
+def test_an_untouched_starter_scores_nothing(graded):
     row = graded["rows"]["untouched"]
-    assert 0 < float(row["total"]) < 30
+    assert (row["01_config"], row["02_login"], row["total"]) == ("0", "0", "0")
+    feedback = (graded["work"] / "feedback" / "untouched.md").read_text()
+    assert "- TODO 1 (5 points): not done yet" in feedback
+
+
+def test_a_todo_done_earns_its_share_of_the_lessons_points(graded):
+    row = graded["rows"]["todo_1_of_lesson_01"]
+    assert (row["01_config"], row["02_login"], row["total"]) == ("5", "0", "5")
+    feedback = (graded["work"] / "feedback" / "todo_1_of_lesson_01.md").read_text()
+    assert "- TODO 1 (5 points): done" in feedback and "- TODO 2 (5 points): not done yet" in feedback
 
 
 @pytest.mark.parametrize("breakage", BREAKAGE_NAMES)
 def test_a_broken_lesson_costs_only_its_own_points_with_the_reason(graded, breakage):
     row = graded["rows"][breakage]
-    assert row["01_config"] == "10.0", "the other lesson is graded normally"
-    expected = "20.0" if GRADE_WHEN_BROKEN.get(breakage) == "full" else "0.0"
+    assert row["01_config"] == "10", "the other lesson is graded normally"
+    expected = "20" if GRADE_WHEN_BROKEN.get(breakage) == "full" else "0"
     assert row["02_login"] == expected
     feedback = (graded["work"] / "feedback" / f"{breakage}.md").read_text()
-    assert REASONS.get(breakage, "20.0 of 20") in feedback
+    assert REASONS.get(breakage, "20 of 20") in feedback
+
+
+@pytest.mark.parametrize("breakage", STOPS)
+def test_stopping_the_program_costs_only_that_lesson(graded, breakage):
+    name = f"first_lesson_{breakage}"
+    row = graded["rows"][name]
+    assert (row["01_config"], row["02_login"]) == ("0", "20"), "the lesson after it keeps its points"
+    assert REASONS[breakage] in (graded["work"] / "feedback" / f"{name}.md").read_text()
 
 
 def test_the_json_gradebook_has_the_details(graded):
     untouched = next(row for row in graded["json"] if row["submission"] == "untouched")
     login = untouched["lessons"]["02_login"]
-    assert login["points"] == 20 and 0 < login["passed"] < login["tests"]
+    assert login["points"] == 20 and login["score"] == 0 and 0 < login["passed"] < login["tests"]
+    assert login["todos_done"] == [] and login["broken"] == []
     assert "test_wrong_password_and_unknown_user_get_the_same_answer[testing]" in login["failed"]
 
 
@@ -125,3 +151,17 @@ def test_a_lesson_missing_from_the_target_is_named(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", f"--target={tmp_path}", "-q"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1 and "lesson 01_config is missing from" in result.stdout
+
+
+def test_a_deprecation_warning_from_working_code_costs_nothing_and_is_advice(tmp_path):
+    """Lesson 03 with User.query.get(...): SQLAlchemy's LegacyAPIWarning, raised from the learner's auth.py."""
+    submission = make_submission(tmp_path / "legacy", broken_lesson="03_protected_route", breakage="legacy_query_get")
+    result = subprocess.run(
+        [sys.executable, "-m", "course", "grade", str(submission), "--lessons", "03", "--csv", str(tmp_path / "g.csv"),
+         "--feedback", str(tmp_path / "feedback")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(tmp_path / "g.csv") as file:
+        assert next(csv.DictReader(file))["03_protected_route"] == "25"
+    feedback = (tmp_path / "feedback" / "legacy.md").read_text()
+    assert feedback.count("03_protected_route/auth.py:") == 1 and "LegacyAPIWarning" in feedback
+    assert "Advice" in feedback
