@@ -116,17 +116,19 @@ def file_times(folder):
 
 def grade(args):
     """Grade submissions: a gradebook, a feedback file per submission, and a summary table."""
-    from course.gradebook import summary_table, write_csv, write_feedback, write_json  # only grading needs tqdm
+    from course.gradebook import run_stamp, summary_table, write_csv, write_feedback, write_json  # needs tqdm
     from course.grading import grade_all
 
     lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
     submissions = grade_all([Path(folder) for folder in args.submissions], lessons, args.jobs, args.timeout)
-    write_csv(submissions, lessons, args.csv)
+    stamp = run_stamp()
+    names, changes = write_csv(submissions, lessons, Path(args.csv), stamp, args.fresh)
     if args.json:
-        write_json(submissions, args.json)
-    write_feedback(submissions, Path(args.feedback))
+        write_json(submissions, Path(args.json), stamp, args.fresh)
+    write_feedback(submissions, Path(args.feedback), names)
     print(summary_table(submissions, lessons))
-    print(f"\nGradebook: {args.csv}" + (f", {args.json}" if args.json else "") + f"; feedback in {args.feedback}/")
+    print(f"\nGradebook {args.csv}: {changes}" + (f" (also {args.json})" if args.json else "")
+          + f"; feedback in {args.feedback}/")
     return 0
 
 
@@ -185,6 +187,8 @@ def build_parser():
     sub.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
     sub.add_argument("--timeout", type=float, default=60, help="seconds a submission's test run may take")
     sub.add_argument("--lessons", help="grade only these lessons, e.g. 01,02 (default: all)")
+    sub.add_argument("--fresh", action="store_true", help="start the gradebook over instead of updating the rows "
+                                                          "of the submissions graded again")
 
     command("notebooks", notebooks, "re-run every notebook against solutions/ and save its outputs")
     return parser

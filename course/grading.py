@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course.lessons import LOCAL_FILES, target_folder
+from course.lessons import LOCAL_FILES
 from course.runner import LessonRun, run_tests
 from course.scoring import score_lesson
 
@@ -35,6 +35,7 @@ class LessonGrade:
 class SubmissionGrade:
     name: str
     grades: list = field(default_factory=list)
+    problem: str = ""  # why nothing could be graded (no lessons found), said once rather than per lesson
 
     @property
     def total(self):
@@ -47,6 +48,7 @@ class SubmissionGrade:
 
 def grade_all(folders, lessons, jobs=1, timeout=60):
     """Grade every submission folder, `jobs` at a time, with a progress bar; return them in the given order."""
+    check_submission_paths(folders)
     names = unique_names(folders)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_submission, name, folder, lessons, timeout): name
@@ -59,10 +61,11 @@ def grade_all(folders, lessons, jobs=1, timeout=60):
 
 def grade_submission(name, folder, lessons, timeout):
     """Grade one submission from a temporary copy of its lesson folders."""
-    try:
-        lesson_folders = target_folder(str(folder))  # its lessons/ when it is laid out like this repository
-    except ValueError:
-        lesson_folders = Path(folder)  # not there: every lesson is reported missing
+    lesson_folders = find_lessons(Path(folder), lessons)
+    if lesson_folders is None:
+        problem = "no lessons found (no lesson folder such as 01_config, nor a lessons/ folder holding them)"
+        return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem)) for lesson in lessons],
+                               problem)
     runs = {}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
         present = []
@@ -75,6 +78,31 @@ def grade_submission(name, folder, lessons, timeout):
         if present:
             runs.update(run_tests(present, scratch, timeout))
     return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons])
+
+
+def find_lessons(folder, lessons):
+    """The folder that holds a submission's lesson folders: the submission itself, its lessons/, or either one
+    level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none."""
+    def holds_lessons(candidate):
+        return any((candidate / lesson.id).is_dir() for lesson in lessons)
+
+    for candidate in (folder, folder / "lessons"):
+        if holds_lessons(candidate):
+            return candidate
+    for child in sorted(path for path in folder.iterdir() if path.is_dir()):
+        for candidate in (child, child / "lessons"):
+            if holds_lessons(candidate):
+                return candidate
+    return None
+
+
+def check_submission_paths(folders):
+    """Refuse, naming it, a path that does not exist or is not a folder (rather than grade it 0)."""
+    for folder in folders:
+        if not Path(folder).exists():
+            raise ValueError(f"{folder}: no such file or folder")
+        if not Path(folder).is_dir():
+            raise ValueError(f"{folder}: not a folder (unpack a zip first)")
 
 
 def copy_lesson(source, destination):

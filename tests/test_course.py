@@ -44,6 +44,8 @@ def test_every_todo_test_fails_on_the_starter(lesson):
     todo_outcomes = [outcome for outcome in run.outcomes if outcome.todos]
     passing = [outcome.name for outcome in todo_outcomes if outcome.passed]
     assert not passing, f"tests marked with a TODO pass on the untouched starter: {passing}"
+    broken = [outcome.name for outcome in run.outcomes if not outcome.todos and not outcome.passed]
+    assert not broken, f"unmarked tests must pass on the starter (see course/scoring.py); these fail: {broken}"
     tested = {number for outcome in todo_outcomes for number in outcome.todos}
     assert tested == set(range(1, len(lesson.todos) + 1)), "each TODO has tests"
 

@@ -49,6 +49,9 @@ def graded(tmp_path_factory):
         make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
     for breakage in STOPS:
         make_submission(submissions / f"first_lesson_{breakage}", broken_lesson="01_config", breakage=breakage)
+    make_submission(submissions / "unzipped" / "repo-main" / "lessons")  # a downloaded zip, unpacked
+    (submissions / "no_lessons").mkdir()
+    (submissions / "no_lessons" / "README.md").write_text("my notes\n")
     partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
     solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
     before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
@@ -61,8 +64,13 @@ def graded(tmp_path_factory):
     after = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
     with open(work / "grades.csv") as file:
         rows = {row["submission"]: row for row in csv.DictReader(file)}
-    return {"result": result, "rows": rows, "work": work, "unchanged": before == after,
+    return {"result": result, "rows": rows, "work": work, "unchanged": before == after, "folders": folders,
             "json": json.loads((work / "grades.json").read_text())}
+
+
+def grade(*arguments):
+    return subprocess.run([sys.executable, "-m", "course", "grade", *map(str, arguments)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
 
 
 def test_grading_finishes_and_prints_a_summary(graded):
@@ -72,7 +80,7 @@ def test_grading_finishes_and_prints_a_summary(graded):
 
 
 def test_the_reference_gets_full_marks_in_either_layout(graded):
-    for name in ("reference", "repository_layout"):
+    for name in ("reference", "repository_layout", "unzipped"):
         row = graded["rows"][name]
         assert (row["01_config"], row["02_login"], row["total"], row["max"]) == ("10", "20", "30", "30")
 
@@ -165,3 +173,47 @@ def test_a_deprecation_warning_from_working_code_costs_nothing_and_is_advice(tmp
     feedback = (tmp_path / "feedback" / "legacy.md").read_text()
     assert feedback.count("03_protected_route/auth.py:") == 1 and "LegacyAPIWarning" in feedback
     assert "Advice" in feedback
+
+
+def test_a_folder_without_lessons_is_said_once(graded):
+    row = graded["rows"]["no_lessons"]
+    assert row["total"] == "0"
+    feedback = (graded["work"] / "feedback" / "no_lessons.md").read_text()
+    assert feedback.count("Not graded") == 1 and "no lessons found" in feedback
+
+
+def test_each_row_records_when_and_with_which_course_version(graded):
+    row = graded["rows"]["reference"]
+    assert row["graded_at"].startswith("20") and row["graded_at"].endswith("+00:00")
+    version = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    assert row["course_version"] == (version.stdout.strip() or "unknown (not a git checkout)")
+
+
+def test_grading_some_again_updates_their_rows_keeps_the_others_and_gives_the_same_numbers(graded, tmp_path):
+    gradebook = tmp_path / "grades.csv"
+    gradebook.write_text((graded["work"] / "grades.csv").read_text())
+    feedback = tmp_path / "feedback"
+    again = [folder for folder in graded["folders"] if folder.endswith(("/reference", "/untouched", "/noisy"))]
+    result = grade(*again, "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"0 added, 3 updated, {len(graded['rows']) - 3} kept" in result.stdout
+    with open(gradebook) as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    scores = ["01_config", "02_login", "total", "max"]
+    assert {name: [row[key] for key in scores] for name, row in rows.items()} == {
+        name: [row[key] for key in scores] for name, row in graded["rows"].items()}
+    assert sorted(path.stem for path in feedback.iterdir()) == ["noisy", "reference", "untouched"]
+
+    fresh = grade(again[0], "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback, "--fresh")
+    assert fresh.returncode == 0 and "1 added, 0 updated, 0 kept" in fresh.stdout
+    assert len(gradebook.read_text().splitlines()) == 2
+    assert [path.stem for path in feedback.iterdir()] == ["noisy"], "only this run's feedback"
+
+
+@pytest.mark.parametrize("make_path", [lambda tmp: tmp / "nope", lambda tmp: tmp / "work.zip"], ids=["missing", "file"])
+def test_a_path_that_is_not_a_submission_folder_is_an_error_that_names_it(tmp_path, make_path):
+    (tmp_path / "work.zip").write_bytes(b"PK")
+    path = make_path(tmp_path)
+    result = grade(path, "--csv", tmp_path / "grades.csv")
+    assert result.returncode == 2 and str(path) in result.stderr
+    assert not (tmp_path / "grades.csv").exists()
