@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.lessons import ROOT
+from course.loader import IMPORT_FAILED
 
 
 @dataclass
@@ -156,6 +157,9 @@ def _lesson_run(lesson, outcomes, advice=()):
         outcome.name = outcome.name.removeprefix(prefix)
     if not run.outcomes:
         run.problem = "no test of this lesson ran"
+    import_failure = next((outcome.message for outcome in run.outcomes if IMPORT_FAILED in outcome.message), "")
+    if import_failure:  # every test fails the same way: say it once, as the lesson's problem
+        run.problem = import_failure[import_failure.index(IMPORT_FAILED):]
     return run
 
 

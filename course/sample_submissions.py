@@ -30,7 +30,7 @@ GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full"}  # every other
 
 def make_submission(folder, source="solutions", broken_lesson=None, breakage=None):
     """A submission laid out like lessons/: a copy of `source` ("solutions" or "lessons"), with one lesson
-    broken by `breakage` (a key of BREAKAGES, or "missing_lesson" / "empty_lesson")."""
+    broken by `breakage` (a key of BREAKAGES, or "missing_lesson" / "empty_lesson" / "renamed_app")."""
     shutil.copytree(ROOT / source, folder, ignore=shutil.ignore_patterns(*LOCAL_FILES))
     if breakage is None:
         return folder
@@ -40,6 +40,8 @@ def make_submission(folder, source="solutions", broken_lesson=None, breakage=Non
     elif breakage == "empty_lesson":
         shutil.rmtree(lesson_folder)
         lesson_folder.mkdir()
+    elif breakage == "renamed_app":
+        (lesson_folder / "app.py").rename(lesson_folder / "main.py")
     else:
         name, before, after = BREAKAGES[breakage]
         path = lesson_folder / name

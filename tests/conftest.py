@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import jwt
 import pytest
 
-from course.loader import load_app_module
+from course.loader import import_problem, load_app_module
 from course.pytest_plugin import lesson_of, stop_reason
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
@@ -49,9 +49,10 @@ def lesson_folder(request, lesson):
 
 @contextmanager
 def stopping_fails_the_test(doing):
-    """A lesson's code that raises SystemExit or KeyboardInterrupt (a sys.exit() at import, say) fails the test
-    that ran it, with the reason. Let through a fixture, either would leave pytest's fixtures broken and cost
-    every later test, of every lesson. (In a test's own body, course/pytest_plugin.py does the same.)"""
+    """A lesson's code that raises SystemExit or KeyboardInterrupt (a sys.exit() in create_app, say) fails the
+    test that ran it, with the reason. Let through a fixture, either would leave pytest's fixtures broken and
+    cost every later test, of every lesson. (app_module does the same for imports, and course/pytest_plugin.py
+    for a test's own body.)"""
     try:
         yield
     except (SystemExit, KeyboardInterrupt) as error:
@@ -61,8 +62,10 @@ def stopping_fails_the_test(doing):
 @pytest.fixture
 def app_module(lesson_folder):
     """The lesson's app.py, imported on its own (see course/loader.py)."""
-    with stopping_fails_the_test("importing app.py"):
+    try:
         return load_app_module(lesson_folder)
+    except (Exception, SystemExit, KeyboardInterrupt) as error:  # the grader says it once per lesson
+        pytest.fail(import_problem(error, lesson_folder), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

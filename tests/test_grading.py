@@ -14,20 +14,24 @@ from course.lessons import ROOT
 from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission, solve_todos
 
 BROKEN_LESSON = "02_login"
-BREAKAGE_NAMES = [name for name in BREAKAGES if name != "legacy_query_get"] + ["missing_lesson", "empty_lesson"]
 # Stopping the program in the first lesson: the lessons after it must keep their points.
 STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
+# Breaking the second lesson so that none of it can be graded: the reason is said once.
+BREAKAGE_NAMES = [name for name in BREAKAGES if name not in ("legacy_query_get", *STOPS[1:])] + [
+    "missing_lesson", "empty_lesson", "renamed_app"]
 REASONS = {
-    "syntax_error": "SyntaxError",
-    "import_error": "ModuleNotFoundError",
-    "exit_at_import": "importing app.py raised SystemExit(3)",
+    "syntax_error": "app.py cannot be imported: SyntaxError in resources.py, line 53: invalid syntax",
+    "import_error": "app.py cannot be imported: No module named 'a_module_that_does_not_exist' (not a file of the "
+                    "lesson, and not a package in requirements.txt",
+    "renamed_app": "app.py cannot be imported: there is no app.py in 02_login",
+    "exit_at_import": "app.py cannot be imported: SystemExit(3) in app.py, line 2",
     "exit_in_create_app": "create_app() raised SystemExit('bye')",
     "interrupt_in_request": "KeyboardInterrupt()",
     "crash": "stopped early",
     "loop_at_import": "did not finish within",
     "loop_in_request": "did not finish within",
-    "missing_lesson": "missing",
-    "empty_lesson": "empty",
+    "missing_lesson": "the folder 02_login is missing",
+    "empty_lesson": "the folder 02_login is empty",
 }
 
 
@@ -106,7 +110,9 @@ def test_a_broken_lesson_costs_only_its_own_points_with_the_reason(graded, break
     expected = "20" if GRADE_WHEN_BROKEN.get(breakage) == "full" else "0"
     assert row["02_login"] == expected
     feedback = (graded["work"] / "feedback" / f"{breakage}.md").read_text()
-    assert REASONS.get(breakage, "20 of 20") in feedback
+    assert feedback.count(REASONS.get(breakage, "20 of 20")) == 1, "the reason, said once"
+    problem = next(row for row in graded["json"] if row["submission"] == breakage)["lessons"][BROKEN_LESSON]["problem"]
+    assert bool(problem) == (GRADE_WHEN_BROKEN.get(breakage) != "full"), "the JSON's problem says why, too"
 
 
 @pytest.mark.parametrize("breakage", STOPS)
@@ -129,6 +135,7 @@ def test_feedback_says_what_failed_in_plain_words(graded):
     feedback = (graded["work"] / "feedback" / "untouched.md").read_text()
     assert "wrong password and unknown user get the same answer" in feedback
     assert "look at TODO 2" in feedback
+    assert "+ where" not in feedback and " at 0x" not in feedback, "no pytest introspection"
 
 
 def test_a_timeout_stops_the_whole_process_group(graded):
