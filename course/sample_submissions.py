@@ -24,8 +24,11 @@ BREAKAGES = {
     # Working code that calls an API SQLAlchemy deprecates (a LegacyAPIWarning): lesson 03 and later only.
     "legacy_query_get": ("auth.py", "", "\n\ndef load_user(jwt_header, jwt_payload):\n"
                          "    return User.query.get(int(jwt_payload['sub']))\n"),
+    # Working code in other words than the reference's: lesson 04 and later only.
+    "expired_in_other_words": ("auth.py", "", "\n\ndef token_expired(jwt_header, jwt_payload):\n    return jsonify("
+                               "message='Your session timed out, please sign in again.', code='token_expired'), 401\n"),
 }
-GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full"}  # every other breakage scores 0 for its lesson
+GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full", "expired_in_other_words": "full"}  # every other breakage scores 0 for its lesson
 
 
 def make_submission(folder, source="solutions", broken_lesson=None, breakage=None):
