@@ -13,13 +13,15 @@ def write_csv(submissions, lessons, path, run_stamp, fresh=False):
     """One row per submission: each lesson's score, the total, the maximum, and when and with which version of
     the course it was graded. Rows of submissions graded earlier are kept (unless `fresh`), so grading one
     student again updates that student's row. Returns the gradebook's submissions and what changed, in words."""
-    header = ["submission", *(lesson.id for lesson in lessons), "total", "max", "graded_at", "course_version"]
+    header = ["submission", *(lesson.id for lesson in lessons), "total", "max", "graded_at", "course_version",
+              "flags"]
     rows = {} if fresh else earlier_rows(path, header)
     updated = sum(submission.name in rows for submission in submissions)
     kept = len(rows) - updated
     for submission in submissions:
         rows[submission.name] = dict(zip(header, [submission.name, *(grade.score for grade in submission.grades),
-                                                  submission.total, submission.maximum, *run_stamp], strict=True))
+                                                  submission.total, submission.maximum, *run_stamp,
+                                                  "; ".join(submission.flags)], strict=True))
     with open(path, "w", newline="") as file:
         writer = csv.DictWriter(file, header)
         writer.writeheader()
@@ -60,6 +62,7 @@ def write_json(submissions, path, run_stamp, fresh=False):
             "graded_at": run_stamp[0],
             "course_version": run_stamp[1],
             "problem": submission.problem,
+            "flags": submission.flags,
             "total": submission.total,
             "max": submission.maximum,
             "lessons": {
@@ -86,6 +89,9 @@ def write_json(submissions, path, run_stamp, fresh=False):
 def feedback_text(submission):
     """What a student reads: per lesson, the score and what failed, in plain words."""
     lines = [f"# Feedback for {submission.name}", "", f"Total: {submission.total} of {submission.maximum}", ""]
+    if submission.flags:
+        lines += ["Flags for the instructor to look at (nothing is deducted for them):", "",
+                  *(f"- {flag}" for flag in submission.flags), ""]
     if submission.problem:
         return "\n".join(lines + [f"Not graded: {submission.problem}.", ""])
     for grade in submission.grades:

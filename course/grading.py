@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from course.integrity import integrity_flags
 from course.lessons import LOCAL_FILES
 from course.runner import LessonRun, run_tests
 from course.scoring import score_lesson
@@ -36,6 +37,8 @@ class SubmissionGrade:
     name: str
     grades: list = field(default_factory=list)
     problem: str = ""  # why nothing could be graded (no lessons found), said once rather than per lesson
+    lessons_folder: Path = None  # where its lesson folders were found
+    flags: list = field(default_factory=list)  # for the instructor to look at (course/integrity.py)
 
     @property
     def total(self):
@@ -56,6 +59,9 @@ def grade_all(folders, lessons, jobs=1, timeout=60):
         results = {}
         for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
             results[futures[future]] = future.result()
+    flags = integrity_flags({name: results[name].lessons_folder for name in names}, lessons)
+    for name in names:
+        results[name].flags = flags[name]
     return [results[name] for name in names]
 
 
@@ -77,7 +83,8 @@ def grade_submission(name, folder, lessons, timeout):
                 present.append(lesson)
         if present:
             runs.update(run_tests(present, scratch, timeout))
-    return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons])
+    return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons],
+                           lessons_folder=lesson_folders)
 
 
 def find_lessons(folder, lessons):

@@ -5,12 +5,13 @@ One `python -m course grade` run grades them all (module fixture); each test che
 import csv
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from course.lessons import ROOT
+from course.lessons import LOCAL_FILES, ROOT
 from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission, solve_todos
 
 BROKEN_LESSON = "02_login"
@@ -36,6 +37,19 @@ REASONS = {
 }
 
 
+TAMPERING = """
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    report.outcome = "passed"
+    return report
+"""
+OWN_CODE = "\n\ndef describe(user):\n    name = user.username.title()\n    return f'{name} ({user.id})'\n"
+OWN_CODE_RESTYLED = ("\n\n# my own helper\ndef describe( user ):\n    name = user.username.title()  # nice\n\n"
+                     "    return f'{name} ({user.id})'\n")
+
+
 def fingerprint(folder):
     """Every file under `folder` and a hash of its content: to prove that grading changed nothing."""
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -57,6 +71,17 @@ def graded(tmp_path_factory):
     make_submission(submissions / "unzipped" / "repo-main" / "lessons")  # a downloaded zip, unpacked
     (submissions / "no_lessons").mkdir()
     (submissions / "no_lessons" / "README.md").write_text("my notes\n")
+    tampered = make_submission(submissions / "tampered" / "lessons", source="lessons")
+    for part in ("tests", "course"):
+        shutil.copytree(ROOT / part, tampered.parent / part, ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    shutil.copy(ROOT / "pyproject.toml", tampered.parent)
+    with (tampered.parent / "tests" / "conftest.py").open("a") as file:
+        file.write(TAMPERING)
+    (tampered.parent / "pytest.ini").write_text("[pytest]\n")
+    for name, extra in (("copy_a", OWN_CODE), ("copy_b", OWN_CODE_RESTYLED)):
+        copy = make_submission(submissions / name)
+        with (copy / "02_login" / "models.py").open("a") as file:
+            file.write(extra)
     partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
     solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
     before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
@@ -193,3 +218,61 @@ def test_a_deprecation_warning_from_working_code_costs_nothing_and_is_advice(wor
 def test_an_expired_token_message_in_other_words_earns_full_marks(working_differently):
     rows, _ = working_differently
     assert (rows["words"]["03_protected_route"], rows["words"]["04_expiry"]) == ("25", "20")
+
+
+def test_integrity_flags_are_shown_and_cost_nothing(graded):
+    def flags(name):
+        return next(row for row in graded["json"] if row["submission"] == name)["flags"]
+
+    assert graded["rows"]["tampered"]["total"] == "0", "the tampering earned nothing"
+    assert "tests/ differs from the course's" in flags("tampered")
+    assert "pytest configuration added: pytest.ini" in flags("tampered")
+    assert "02_login is the reference solution's code" in flags("reference")
+    assert "02_login: the same code as copy_b" in flags("copy_a"), "comments and whitespace are ignored"
+    assert graded["rows"]["copy_a"]["total"] == "30" and "copy_a" in graded["rows"]["copy_b"]["flags"]
+    assert flags("untouched") == [] and not any("same code" in flag for flag in flags("syntax_error"))
+    assert "nothing is deducted" in (graded["work"] / "feedback" / "tampered.md").read_text()
+
+
+def test_a_folder_without_lessons_is_said_once(graded):
+    row = graded["rows"]["no_lessons"]
+    assert row["total"] == "0"
+    feedback = (graded["work"] / "feedback" / "no_lessons.md").read_text()
+    assert feedback.count("Not graded") == 1 and "no lessons found" in feedback
+
+
+def test_each_row_records_when_and_with_which_course_version(graded):
+    row = graded["rows"]["reference"]
+    assert row["graded_at"].startswith("20") and row["graded_at"].endswith("+00:00")
+    version = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    assert row["course_version"] == (version.stdout.strip() or "unknown (not a git checkout)")
+
+
+def test_grading_some_again_updates_their_rows_keeps_the_others_and_gives_the_same_numbers(graded, tmp_path):
+    gradebook = tmp_path / "grades.csv"
+    gradebook.write_text((graded["work"] / "grades.csv").read_text())
+    feedback = tmp_path / "feedback"
+    again = [folder for folder in graded["folders"] if folder.endswith(("/reference", "/untouched", "/noisy"))]
+    result = grade(*again, "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"0 added, 3 updated, {len(graded['rows']) - 3} kept" in result.stdout
+    with open(gradebook) as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    scores = ["01_config", "02_login", "total", "max"]
+    assert {name: [row[key] for key in scores] for name, row in rows.items()} == {
+        name: [row[key] for key in scores] for name, row in graded["rows"].items()}
+    assert sorted(path.stem for path in feedback.iterdir()) == ["noisy", "reference", "untouched"]
+
+    fresh = grade(again[0], "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback, "--fresh")
+    assert fresh.returncode == 0 and "1 added, 0 updated, 0 kept" in fresh.stdout
+    assert len(gradebook.read_text().splitlines()) == 2
+    assert [path.stem for path in feedback.iterdir()] == ["noisy"], "only this run's feedback"
+
+
+@pytest.mark.parametrize("make_path", [lambda tmp: tmp / "nope", lambda tmp: tmp / "work.zip"], ids=["missing", "file"])
+def test_a_path_that_is_not_a_submission_folder_is_an_error_that_names_it(tmp_path, make_path):
+    (tmp_path / "work.zip").write_bytes(b"PK")
+    path = make_path(tmp_path)
+    result = grade(path, "--csv", tmp_path / "grades.csv")
+    assert result.returncode == 2 and str(path) in result.stderr
+    assert not (tmp_path / "grades.csv").exists()
