@@ -7,6 +7,9 @@ The workflow grades with the course's own files as the template gave them, never
 see the comment at the top of WORKFLOW_HEAD, and the README's instructor section.
 """
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 from course.lessons import ROOT, all_lessons
 from course.scoring import todo_shares
@@ -91,6 +94,23 @@ def workflow_yaml():
     lines += [f'        {step_id.upper()}_RESULTS: "${{{{steps.{step_id}.outputs.result}}}}"' for step_id in ids]
     lines += ["      with:", f"        runners: {','.join(ids)}"]
     return "\n".join(lines) + "\n"
+
+
+def export_student(destination):
+    """Write the repository as students should get it: every file git tracks (or would), but no solutions/.
+    The tests and `course check` keep working on lessons/; grading uses the instructor's copy. Returns the
+    number of files written."""
+    destination = Path(destination)
+    if destination.exists() and any(destination.iterdir()):
+        raise ValueError(f"{destination} is not empty: export into a new folder")
+    listing = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    files = [name for name in listing.split("\0") if name and not name.startswith("solutions/")
+             and (ROOT / name).is_file()]
+    for name in files:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name)
+    return len(files)
 
 
 def main():

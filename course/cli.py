@@ -132,6 +132,16 @@ def grade(args):
     return 0
 
 
+def export_student(args):
+    """Write the student edition of the course (no solutions/) to a new folder: a Classroom template or a zip."""
+    from course.classroom import export_student as export
+
+    count = export(args.destination)
+    print(f"Wrote {count} files to {args.destination} (no solutions/). Make it the first commit of the Classroom "
+          "template: the autograding workflow grades with the files of that commit.")
+    return 0
+
+
 # --- Course developers -------------------------------------------------------------------------------------
 
 def notebooks(args):
@@ -189,6 +199,9 @@ def build_parser():
     sub.add_argument("--lessons", help="grade only these lessons, e.g. 01,02 (default: all)")
     sub.add_argument("--fresh", action="store_true", help="start the gradebook over instead of updating the rows "
                                                           "of the submissions graded again")
+
+    sub = command("export-student", export_student, "write the course without solutions/, for students")
+    sub.add_argument("destination", help="a new (or empty) folder")
 
     command("notebooks", notebooks, "re-run every notebook against solutions/ and save its outputs")
     return parser

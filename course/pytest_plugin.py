@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from course.lessons import find_lesson, target_folder
+from course.lessons import ROOT, find_lesson, target_folder
 
 
 def pytest_addoption(parser):
     parser.addoption(
         "--target",
-        default="solutions",
+        default="solutions" if (ROOT / "solutions").is_dir() else "lessons",  # a student edition has no solutions/
         help="where the lesson folders are: solutions (default), lessons, or a path to a submission",
     )
 

@@ -146,3 +146,23 @@ def test_classroom_and_course_grade_give_the_same_points(classroom_results, stud
         in_classroom = sum(points for name, points in classroom.items() if name.startswith(lesson.id[:2] + " "))
         assert int(row[lesson.id]) == in_classroom, lesson.id
     assert int(row["total"]) == sum(classroom.values()) == 5 + 20 + 0 + 10 + 25
+
+
+def test_the_student_edition_has_no_solutions_and_its_checks_still_work(tmp_path):
+    edition = tmp_path / "student-edition"
+    result = subprocess.run([sys.executable, "-m", "course", "export-student", str(edition)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not (edition / "solutions").exists()
+    for part in ("lessons/01_config/app.py", "tests/conftest.py", "course/scoring.py", "requirements-grading.txt",
+                 ".github/workflows/classroom.yml", "README.md"):
+        assert (edition / part).is_file(), part
+    check = subprocess.run([sys.executable, "-m", "course", "check", "01", "--todo", "1"], cwd=edition,
+                           env=bare_environment(tmp_path), capture_output=True, text=True)
+    assert check.returncode == 1 and "TODO 1: not done yet" in check.stdout, check.stdout + check.stderr
+    plain = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", "-q"], cwd=edition,
+                           env=bare_environment(tmp_path), capture_output=True, text=True)
+    assert plain.returncode == 1 and " failed" in plain.stdout, "plain pytest tests the starters of lessons/ there"
+    again = subprocess.run([sys.executable, "-m", "course", "export-student", str(edition)], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert again.returncode == 2 and "not empty" in again.stderr
