@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from course.lessons import ROOT, find_lesson, target_folder
+from course.scoring import todo_shares
 
 
 def pytest_addoption(parser):
@@ -52,7 +53,20 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("todo")
         for number in marker.args if marker else ():
-            item.user_properties.append(("todo", number))  # lands in --junitxml reports
+            # These land in --junitxml reports: the TODO, its share of the points, and what to do.
+            lesson = lesson_of(item.module)
+            item.user_properties += [("todo", number), ("points", f"{todo_shares(lesson)[number]} of {lesson.points}"),
+                                     ("what_to_do", f"lessons/{lesson.id}: TODO {number}. {lesson.todo(number)}")]
+
+
+def pytest_sessionstart(session):
+    """A JUnit report of a submission is named after it (not "pytest")."""
+    from _pytest.junitxml import xml_key  # pytest's own JUnit writer, where the suite's name is kept
+
+    report = session.config.stash.get(xml_key, None)
+    if report is not None and session.config.getoption("--target") != "solutions":
+        report.suite_name = session.config.target_folder.name if session.config.target_folder.name != "lessons" \
+            else session.config.target_folder.parent.name
 
 
 def stop_reason(error):

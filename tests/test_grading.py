@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import pytest
 
@@ -176,10 +177,18 @@ def test_grading_changes_no_file_of_the_submissions_or_the_course(graded):
 def test_plain_pytest_grades_a_submission_path_with_a_junit_report(tmp_path):
     submission = make_submission(tmp_path / "student" / "lessons")
     report = tmp_path / "report.xml"
-    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", f"--target={submission.parent}",
-                             f"--junitxml={report}", "-q"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", "tests/test_course.py",
+                             f"--target={submission.parent}", f"--junitxml={report}", "-q"],
+                            cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:]
-    assert report.read_text().count("<testcase") > 0 and "<failure" not in report.read_text()
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    cases = suite.findall("testcase")
+    assert suite.get("name") == "student" and suite.get("skipped") == "0"
+    assert cases and all(case.get("classname") == "tests.test_01_config" for case in cases), "only lesson tests"
+    properties = {(prop.get("name"), prop.get("value")) for prop in cases[0].iter("property")}
+    assert ("points", "5 of 10") in properties
+    assert any(name == "what_to_do" and value.startswith("lessons/01_config: TODO 1. config.py")
+               for name, value in properties)
 
 
 def test_an_unknown_target_is_a_clear_error(tmp_path):
