@@ -1,8 +1,9 @@
 """Grade a class: every lesson of every submission, from the submission's own temporary copy.
 
 A submission is a folder laid out like lessons/ or like this repository. A lesson is scored per TODO by
-course/scoring.py (the rule `course check` and Classroom use too). A broken lesson (a syntax error, an endless loop, a crash, a missing
-folder) scores 0 with the reason; it never stops the other lessons or submissions from being graded.
+course/scoring.py (the rule `course check` and Classroom use too). A broken lesson (a syntax error, an endless
+loop, a crash, a missing folder) scores 0 with the reason; it never stops the other lessons or submissions from
+being graded. Integrity flags (course/integrity.py) are added for the instructor; they cost nothing.
 """
 import shutil
 import tempfile

@@ -8,6 +8,7 @@ Code is compared after normalising it (Python tokens only: no comments, no blank
 differences), and only the lines a learner wrote: lines that are also in the starter are left out, since
 everyone has those (and, between two learners, lines of the reference solution too).
 """
+import functools
 import hashlib
 import io
 import tokenize
@@ -25,10 +26,12 @@ PYTEST_CONFIGURATION = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "co
 
 def normalised_lines(text):
     """The code's lines as tokens joined by single spaces, without comments or blank lines."""
+    tokens = []
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            tokens.append(token)
+    except (tokenize.TokenError, SyntaxError):
+        pass  # a file that does not parse: compare the tokens read before the error
     lines = {}
     for token in tokens:
         if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
@@ -47,9 +50,14 @@ def code_lines(folder):
     return lines
 
 
+@functools.cache
+def starter_lines(lesson_id):
+    return Counter(code_lines(ROOT / "lessons" / lesson_id))
+
+
 def own_lines(folder, lesson_id):
     """The normalised lines of a learner's lesson that the starter does not have."""
-    starter = Counter(code_lines(ROOT / "lessons" / lesson_id))
+    starter = starter_lines(lesson_id).copy()
     own = []
     for line in code_lines(folder):
         if starter[line]:

@@ -28,7 +28,8 @@ BREAKAGES = {
     "expired_in_other_words": ("auth.py", "", "\n\ndef token_expired(jwt_header, jwt_payload):\n    return jsonify("
                                "message='Your session timed out, please sign in again.', code='token_expired'), 401\n"),
 }
-GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full", "expired_in_other_words": "full"}  # every other breakage scores 0 for its lesson
+# Breakages that still earn the lesson's full points; every other one scores 0 for its lesson.
+GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full", "expired_in_other_words": "full"}
 
 
 def make_submission(folder, source="solutions", broken_lesson=None, breakage=None):
@@ -56,7 +57,8 @@ def solve_todos(lesson_folder, solution_folder, numbers):
     """Do some of a starter lesson's TODOs: copy the body of each `# TODO N` region numbered in `numbers`
     from the solution's file into the starter's (as a learner who has done only those would have it)."""
     for path in sorted(lesson_folder.glob("*.py")):
-        solved = {int(match.group(2)): match.group(0) for match in REGION.finditer((solution_folder / path.name).read_text())}
+        solution = (solution_folder / path.name).read_text()
+        solved = {int(match.group(2)): match.group(0) for match in REGION.finditer(solution)}
         path.write_text(REGION.sub(lambda match: solved[int(match.group(2))] if int(match.group(2)) in numbers
                                    else match.group(0), path.read_text()))
     return lesson_folder
