@@ -8,7 +8,7 @@ from pathlib import Path
 from course.envfile import ensure_env_file
 from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
-from course.report import explain_failure, requirements
+from course.report import explain_failure, in_plain_words, requirements
 from course.runner import run_tests
 from course.scoring import score_lesson, todo_shares
 
@@ -33,6 +33,9 @@ def check(args):
     scored = score_lesson(lesson, run)
     print(f"\n{len(checked) - len(failing)} of {len(checked)} requirements pass: {scored.points} of {lesson.points} "
           f"points (TODOs done: {', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}).")
+    if scored.broken:
+        print("No TODO counts while something the starter already did right is broken: "
+              + "; ".join(sorted({in_plain_words(name) for name in scored.broken})) + ".")
     if not failing:
         print("The lesson is done. Well done!")
     else:

@@ -24,6 +24,9 @@ BREAKAGES = {
     # Working code that calls an API SQLAlchemy deprecates (a LegacyAPIWarning): lesson 03 and later only.
     "legacy_query_get": ("auth.py", "", "\n\ndef load_user(jwt_header, jwt_payload):\n"
                          "    return User.query.get(int(jwt_payload['sub']))\n"),
+    # Every TODO done, but what the starter did right is broken (a missing post: 500, not 404): lesson 03 only.
+    "missing_post_crashes": ("resources.py", "",
+                             "\n\ndef find_blog(blog_id):\n    return db.session.get(Blog, blog_id)\n"),
     # Working code in other words than the reference's: lesson 04 and later only.
     "expired_in_other_words": ("auth.py", "", "\n\ndef token_expired(jwt_header, jwt_payload):\n    return jsonify("
                                "message='Your session timed out, please sign in again.', code='token_expired'), 401\n"),

@@ -19,7 +19,8 @@ BROKEN_LESSON = "02_login"
 # Stopping the program in the first lesson: the lessons after it must keep their points.
 STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
 # Breaking the second lesson so that none of it can be graded: the reason is said once.
-WORKING = ["legacy_query_get", "expired_in_other_words"]  # working code unlike the reference: lessons 03, 04
+# Lessons 03 and 04 solved unlike the reference: graded on their own (working_differently)
+WORKING = ["legacy_query_get", "expired_in_other_words", "missing_post_crashes"]
 BREAKAGE_NAMES = [name for name in BREAKAGES if name not in (*WORKING, *STOPS[1:])] + [
     "missing_lesson", "empty_lesson", "renamed_app"]
 REASONS = {
@@ -209,7 +210,8 @@ def working_differently(tmp_path_factory):
     learner's auth.py), and an expired-token message in other words."""
     work = tmp_path_factory.mktemp("working")
     folders = [make_submission(work / "legacy", broken_lesson="03_protected_route", breakage="legacy_query_get"),
-               make_submission(work / "words", broken_lesson="04_expiry", breakage="expired_in_other_words")]
+               make_submission(work / "words", broken_lesson="04_expiry", breakage="expired_in_other_words"),
+               make_submission(work / "regressed", broken_lesson="03_protected_route", breakage="missing_post_crashes")]
     result = grade(*folders, "--lessons", "03,04", "--jobs", "2", "--csv", work / "g.csv", "--feedback",
                    work / "feedback")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -227,6 +229,13 @@ def test_a_deprecation_warning_from_working_code_costs_nothing_and_is_advice(wor
 def test_an_expired_token_message_in_other_words_earns_full_marks(working_differently):
     rows, _ = working_differently
     assert (rows["words"]["03_protected_route"], rows["words"]["04_expiry"]) == ("25", "20")
+
+
+def test_breaking_what_the_starter_did_right_costs_the_lesson_and_says_what(working_differently):
+    rows, feedback = working_differently
+    assert (rows["regressed"]["03_protected_route"], rows["regressed"]["04_expiry"]) == ("0", "20")
+    text = (feedback / "regressed.md").read_text()
+    assert "No TODO counts while something the starter did right is broken: a missing post is 404." in text
 
 
 def test_integrity_flags_are_shown_and_cost_nothing(graded):
