@@ -95,6 +95,7 @@ def test_a_token_whose_user_was_deleted_is_refused(client, app, alice):
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 2)  # publishing the post to read needs both
 def test_anyone_may_read_posts(client, alices_post):
     assert client.get("/blogs").get_json() == {"blogs": [alices_post], "next": None}
     assert client.get(f"/blogs/{alices_post['id']}").get_json() == alices_post
@@ -148,6 +149,7 @@ def test_text_that_says_nothing_or_cannot_be_stored_is_refused(client, app, alic
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 2)
 def test_a_bad_edit_gets_field_errors_and_changes_nothing(client, app, alices_post, alice):
     before = blogs_unchanged(app)
     response = client.put("/blogs/1", json={"title": "only a title"}, headers=bearer(alice))
