@@ -13,8 +13,6 @@ import subprocess
 import sys
 import time
 
-import requests
-
 START_TIMEOUT = 20  # seconds for a server to answer its first request: far more than it needs, even on a busy machine
 
 
@@ -126,6 +124,8 @@ class GunicornServer:
         return self
 
     def answers(self):
+        import requests  # imported here: every test session loads this module, few start gunicorn
+
         try:  # the master listens at once; the request waits until a worker has imported the app
             return requests.get(self.url("/health"), timeout=START_TIMEOUT).status_code == 200
         except requests.ConnectionError:
