@@ -353,9 +353,9 @@ def deployments(request, gunicorn, lesson_folder, tmp_path_factory):
     for store in STORES:
         if store == "redis" and not redis_installed():
             continue  # the redis test asks for redis_server itself, which skips it with the reason
-        environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "DATABASE_URL": f"sqlite:///{folder}/{store}.db",
-                       "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"], "BLOCKLIST": store,
-                       "SHOW_WORKER_PID": "1"}
+        environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "BLOCKLIST": store, "SHOW_WORKER_PID": "1",
+                       "DATABASE_URL": f"sqlite:///{folder}/{store}.db",
+                       "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"]}
         if store == "redis":
             redis_server = request.getfixturevalue("redis_server")
             environment["REDIS_URL"] = redis_server.database_url(1)  # not 0, which each test empties
