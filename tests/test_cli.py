@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from course.environment import NEEDED
 from course.lessons import ROOT, all_lessons, find_lesson
 from course.sample_submissions import make_submission, solve_todos
 
@@ -104,6 +105,12 @@ def test_without_the_course_packages_course_says_what_to_install(tmp_path):
               "print(run_tests([find_lesson('01')], target_folder('lessons'))['01_config'].problem)")
     problem = subprocess.run([bare, "-c", runner], cwd=ROOT, capture_output=True, text=True).stdout
     assert problem.startswith("the tests could not start: this Python has no module 'pytest'"), problem
+
+
+def test_the_packages_course_asks_for_are_the_ones_grading_installs():
+    """GitHub Classroom installs only requirements-grading.txt before `course check`: asking for more fails it."""
+    grading = (ROOT / "requirements-grading.txt").read_text()
+    assert all(re.search(rf"^{package}==", grading, re.M) for package in NEEDED.values())
 
 
 def test_check_a_starter_says_what_fails_and_where_to_look(starters):
