@@ -1,5 +1,5 @@
-"""Fixtures every lesson's tests share. Which lesson folder they load comes from --target (see
-course/pytest_plugin.py).
+"""Fixtures every lesson's tests share. Which lesson folder they load comes from --target, which database
+the app uses from --database (see course/pytest_plugin.py).
 """
 import os
 import re
@@ -9,6 +9,7 @@ import pytest
 
 from course.loader import load_app_module
 from course.pytest_plugin import lesson_of
+from servers import PostgreSQL
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
 TEST_SETTINGS = {
@@ -19,6 +20,8 @@ TEST_SETTINGS = {
 # Variables the lessons read; removed from the environment so a developer's shell cannot change results.
 LESSON_VARIABLES = re.compile(r"^(JWT_|DATABASE_URL$|SQLALCHEMY_|PASSWORD_HASH)")
 LESSON_TEST_MODULE = re.compile(r"^test_\d\d_")
+GRADER_VARIABLES = ("PATH", "HOME")
+MODES = ["testing", "production"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -29,6 +32,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if not LESSON_TEST_MODULE.match(item.module.__name__.rsplit(".", 1)[-1]):
             item.add_marker(skip)
+
+
+def pytest_generate_tests(metafunc):
+    """Run each test that asks for `mode` with TESTING on and off; with --database all, run each test of a
+    lesson that has a database on each database. On PostgreSQL, a test runs only as in production: TESTING
+    changes how errors are answered, not what the database does, so both on SQLite are enough."""
+    databases = metafunc.config.databases
+    on_each_database = ("database" in metafunc.fixturenames and len(databases) > 1
+                        and lesson_of(metafunc.module).database)
+    if "mode" in metafunc.fixturenames and on_each_database:
+        runs = [("testing", "sqlite"), ("production", "sqlite"), ("production", "postgresql")]
+        metafunc.parametrize(["mode", "database"], runs, indirect=True, ids=["-".join(run) for run in runs])
+    elif "mode" in metafunc.fixturenames:
+        metafunc.parametrize("mode", MODES, indirect=True)
+    elif on_each_database:
+        metafunc.parametrize("database", databases, indirect=True)
 
 
 # --- The lesson under test -----------------------------------------------------------------------------
@@ -53,26 +72,77 @@ def app_module(lesson_folder):
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
+def clean_environment(request, monkeypatch):
+    """A lesson's tests see only what GitHub Classroom's grader passes on (PATH and HOME), so that passing here
+    means passing there. Other tests lose the lessons' own variables: a developer's shell cannot change results."""
+    lesson_test = LESSON_TEST_MODULE.match(request.module.__name__.rsplit(".", 1)[-1])
     for name in list(os.environ):
-        if LESSON_VARIABLES.match(name):
+        keep = not lesson_test or name in GRADER_VARIABLES or name.startswith("PYTEST_")  # pytest's own
+        if LESSON_VARIABLES.match(name) or not keep:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture(params=["testing", "production"])
+@pytest.fixture
 def mode(request):
     """Run a test twice: with TESTING on, and off as in production (where Flask-RESTful hides bugs)."""
-    return request.param
+    return request.param  # each of MODES in turn (see pytest_generate_tests)
+
+
+# --- The database ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def database(request):
+    """The database --database names (each in turn with --database all)."""
+    return getattr(request, "param", request.config.databases[0])
+
+
+@pytest.fixture(scope="session")
+def postgresql_server():
+    """One throwaway PostgreSQL server for the whole run (for each xdist worker), started when a test first
+    needs it (see servers.py)."""
+    server = PostgreSQL()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def make_app(app_module, mode):
+def database_url(request, lesson, database):
+    """A fresh empty database for one test: SQLite in memory, or a schema of its own on the PostgreSQL server."""
+    if database == "sqlite" or not lesson.database:
+        yield TEST_SETTINGS["SQLALCHEMY_DATABASE_URI"]
+        return
+    server = request.getfixturevalue("postgresql_server")
+    schema = server.new_schema()
+    yield server.url(schema=schema)
+    server.drop_schema(schema)
+
+
+def close_database(app):
+    """Close the app's database connections (a test's apps live only as long as the test)."""
+    database = app.extensions.get("sqlalchemy")
+    if database is not None:
+        with app.app_context():
+            for engine in database.engines.values():
+                engine.dispose()
+
+
+# --- The app ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_app(app_module, mode, database_url):
     """Build the lesson's app with the test settings, plus any overrides."""
+    apps = []
 
     def make(**overrides):
-        return app_module.create_app({**TEST_SETTINGS, "TESTING": mode == "testing", **overrides})
+        settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, "TESTING": mode == "testing"}
+        apps.append(app_module.create_app({**settings, **overrides}))
+        return apps[-1]
 
-    return make
+    yield make
+    for app in apps:
+        close_database(app)
 
 
 @pytest.fixture
@@ -132,5 +202,6 @@ def run_sql(app, statement):
 
 
 def table_rows(app, table):
-    """Every row of a database table: tests check what was (or was not) saved."""
-    return run_sql(app, f"SELECT * FROM {table}")
+    """Every row of a database table, in the order of its first column (the id): tests check what was (or was
+    not) saved. Without ORDER BY, PostgreSQL may return rows in any order (an updated row moves)."""
+    return run_sql(app, f"SELECT * FROM {table} ORDER BY 1")
