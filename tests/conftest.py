@@ -39,7 +39,8 @@ def pytest_generate_tests(metafunc):
     lesson that has a database on each database. On PostgreSQL, a test runs only as in production: TESTING
     changes how errors are answered, not what the database does, so both on SQLite are enough."""
     databases = metafunc.config.databases
-    on_each_database = ("database" in metafunc.fixturenames and len(databases) > 1
+    lesson_test = LESSON_TEST_MODULE.match(metafunc.module.__name__.rsplit(".", 1)[-1])
+    on_each_database = ("database" in metafunc.fixturenames and len(databases) > 1 and lesson_test
                         and lesson_of(metafunc.module).database)
     if "mode" in metafunc.fixturenames and on_each_database:
         runs = [("testing", "sqlite"), ("production", "sqlite"), ("production", "postgresql")]

@@ -33,11 +33,11 @@ def test_every_table_is_there(report):
     assert set(rows(report, "token alone")) == {"HS256", "RS256", "ES256", "EdDSA"}
 
 
-@pytest.mark.parametrize("database", ["SQLite", "PostgreSQL"])
-def test_the_course_adds_at_most_one_round_trip_to_the_bare_decorator(report, database):
-    if f"in-process, {database}" not in report:
-        pytest.skip(f"{database} figures left out (not installed)")
-    statements = rows(report, f"one request in-process, {database}")
+@pytest.mark.parametrize("server", ["SQLite", "PostgreSQL"])
+def test_the_course_adds_at_most_one_round_trip_to_the_bare_decorator(report, server):
+    if f"in-process, {server}" not in report:
+        pytest.skip(f"{server} figures left out (not installed)")
+    statements = rows(report, f"one request in-process, {server}")
     bare = int(statements["@jwt_required() alone (no user lookup)"])
     course = int(statements["@jwt_required() + user lookup (the course's apps)"])
     assert course <= bare + 1, f"a protected request sends {course} SQL statements, the bare decorator {bare}"

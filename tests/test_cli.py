@@ -58,15 +58,23 @@ def test_check_a_broken_lesson_explains_instead_of_crashing(tmp_path):
     assert "SyntaxError" in result.stdout and "Traceback" not in result.stdout
 
 
+def keep_only_the_first_two_lessons(submission):
+    """Progress runs every lesson's tests: with the other lessons' folders missing, theirs fail at once, so
+    these tests cost the same however many lessons the course has."""
+    for lesson in all_lessons()[2:]:
+        shutil.rmtree(submission / lesson.id)
+    return submission
+
+
 def test_progress_lists_every_lesson_and_the_next_one(starters):
-    result = course("progress", "--target", str(starters))
+    result = course("progress", "--target", str(keep_only_the_first_two_lessons(starters)))
     for lesson in all_lessons():
         assert lesson.title in result.stdout
     assert "Next: lesson 01" in result.stdout
 
 
 def test_progress_moves_on_as_lessons_pass(tmp_path):
-    submission = make_submission(tmp_path / "lessons", source="lessons")
+    submission = keep_only_the_first_two_lessons(make_submission(tmp_path / "lessons", source="lessons"))
     shutil.rmtree(submission / "01_config")
     shutil.copytree(ROOT / "solutions" / "01_config", submission / "01_config")
     result = course("list", "--target", str(submission))
