@@ -13,7 +13,6 @@ import subprocess
 import tempfile
 import uuid
 
-import psycopg
 import pytest
 
 ON_CI = os.environ.get("CI") == "true"  # read once, before any test changes the environment
@@ -74,6 +73,8 @@ class PostgreSQL:
         subprocess.run(command, check=True, capture_output=True, cwd=self.folder)
 
     def start(self):
+        import psycopg  # here, not at the top: only runs on PostgreSQL pay for importing it
+
         self.run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8",
                  "--locale=C")
         settings = (f"-h 127.0.0.1 -p {self.port} -k {self.folder}"  # TCP on loopback; the socket in our folder
