@@ -72,6 +72,7 @@ def serve(args):
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1", "--port", str(args.port)]
     sys.stdout.flush()
     os.chdir(folder)
+    os.umask(0o077)  # what the server creates (instance/, the SQLite database) is readable by its owner only
     os.execv(sys.executable, command)  # this process becomes the Flask server (Ctrl-C stops it)
 
 

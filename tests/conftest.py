@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from course.loader import load_app_module
+from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of
 from servers import PostgreSQL
 
@@ -154,6 +155,20 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def serve():
+    """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path")."""
+    servers = []
+
+    def start(app):
+        servers.append(LessonServer(app).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def decode(token, **options):

@@ -119,7 +119,8 @@ def test_a_client_cannot_ask_for_a_longer_lived_token(token):
     assert claims["exp"] - claims["iat"] == LIFETIME.total_seconds()
 
 
-@pytest.mark.parametrize("minutes", [0, -5, "soon", 1.5])
+@pytest.mark.parametrize("minutes", [0, -5, "soon", 1.5, 10**13, 2**64],
+                         ids=["0", "-5", "soon", "1.5", "10**13 (overflowed)", "2**64"])
 def test_a_bad_lifetime_request_is_a_400(token, minutes):
     client = token[0]
     response = client.post("/login", json={"username": "alice", "password": "correct horse battery",

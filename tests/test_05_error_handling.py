@@ -74,6 +74,23 @@ def test_a_token_that_is_not_right(client, app, alice, make_token):
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 4)
+@pytest.mark.parametrize("crit", ["x\nX-Injected: 1", "caf\u00e9 \u2603", "x" * 20_000],
+                         ids=["newline", "not Latin-1", "20 KB"])
+def test_nothing_from_the_token_reaches_a_header(client, app, crit, caplog):
+    """PyJWT's reason for refusing this token quotes its "crit" header: it belongs in the log, not in the answer."""
+    token = jwt.encode({"sub": "1"}, "an-attacker-key-that-is-long-enough-too", algorithm="HS256",
+                       headers={"crit": [crit]})
+    with caplog.at_level(logging.INFO):
+        response = client.post("/blogs", json=POST, headers=bearer(token))
+    body = assert_error_shape(response, 401, "token_invalid")
+    assert "X-Injected" not in response.headers and crit[:10] not in challenge(response) + body["message"]
+    assert all(" " <= char <= "~" and char not in '\\' for char in challenge(response)), "RFC 6750's characters"
+    assert len(challenge(response)) < 200
+    assert "critical extension" in caplog.text, "the library's reason goes to the log"
+    assert table_rows(app, "blogs") == []
+
+
 def test_an_expired_token(client, app, alice):
     expired = token_for(app, expires_delta=timedelta(seconds=-1))
     response = client.post("/blogs", json=POST, headers=bearer(expired))
