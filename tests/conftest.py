@@ -36,13 +36,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_generate_tests(metafunc):
-    """Run each test that asks for `mode` with TESTING on and off; with --database all, run each test of a
-    lesson that has a database on each database. On PostgreSQL, a test runs only as in production: TESTING
+    """Run each test that asks for `mode` with TESTING on and off; with --database all, run each test that asks
+    for a database (a lesson's that has one, or a course test's of such lessons) on each database. On PostgreSQL, a test runs only as in production: TESTING
     changes how errors are answered, not what the database does, so both on SQLite are enough."""
     databases = metafunc.config.databases
-    lesson_test = LESSON_TEST_MODULE.match(metafunc.module.__name__.rsplit(".", 1)[-1])
-    on_each_database = ("database" in metafunc.fixturenames and len(databases) > 1 and lesson_test
-                        and lesson_of(metafunc.module).database)
+    on_each_database = ("database" in metafunc.fixturenames and len(databases) > 1
+                        and has_a_database(metafunc.module))
     if "mode" in metafunc.fixturenames and on_each_database:
         runs = [("testing", "sqlite"), ("production", "sqlite"), ("production", "postgresql")]
         metafunc.parametrize(["mode", "database"], runs, indirect=True, ids=["-".join(run) for run in runs])
@@ -92,10 +91,20 @@ def mode(request):
 
 # --- The database ----------------------------------------------------------------------------------------
 
+def has_a_database(test_module):
+    """Whether the module tests apps that have a database: a lesson's tests if lessons.toml says so; the course's
+    own tests that ask for a database test lessons that have one."""
+    if LESSON_TEST_MODULE.match(test_module.__name__.rsplit(".", 1)[-1]):
+        return lesson_of(test_module).database
+    return True
+
+
 @pytest.fixture
 def database(request):
-    """The database --database names (each in turn with --database all)."""
-    return getattr(request, "param", request.config.databases[0])
+    """The database --database names (each in turn with --database all); SQLite for a lesson without one."""
+    if hasattr(request, "param"):
+        return request.param
+    return request.config.databases[0] if has_a_database(request.module) else "sqlite"
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +119,9 @@ def postgresql_server():
 
 
 @pytest.fixture
-def database_url(request, lesson, database):
+def database_url(request, database):
     """A fresh empty database for one test: SQLite in memory, or a schema of its own on the PostgreSQL server."""
-    if database == "sqlite" or not lesson.database:
+    if database == "sqlite":
         yield TEST_SETTINGS["SQLALCHEMY_DATABASE_URI"]
         return
     server = request.getfixturevalue("postgresql_server")
