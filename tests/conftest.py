@@ -37,8 +37,9 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_generate_tests(metafunc):
     """Run each test that asks for `mode` with TESTING on and off; with --database all, run each test that asks
-    for a database (a lesson's that has one, or a course test's of such lessons) on each database. On PostgreSQL, a test runs only as in production: TESTING
-    changes how errors are answered, not what the database does, so both on SQLite are enough."""
+    for a database (a lesson's that has one, or a course test's of such lessons) on each database. On PostgreSQL
+    a test runs only as in production: TESTING changes how errors are answered, not what the database does, so
+    both ways on SQLite are enough."""
     databases = metafunc.config.databases
     on_each_database = ("database" in metafunc.fixturenames and len(databases) > 1
                         and has_a_database(metafunc.module))
@@ -111,11 +112,9 @@ def database(request):
 def postgresql_server():
     """One throwaway PostgreSQL server for the whole run (for each xdist worker), started when a test first
     needs it (see servers.py)."""
-    server = PostgreSQL()
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+    server = PostgreSQL().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
