@@ -5,9 +5,9 @@ reference solutions only (see conftest.py), with TESTING off as in production, o
 Two kinds of checks:
 - inputs an attacker would send, through the test client: none may give a 5xx or leak who has an account;
 - races, against a real threaded server on 127.0.0.1 and a SQLite file or PostgreSQL: threads line up at a
-  barrier and send their requests at once. The rounds are few and bounded, and the tests never sleep; they do not depend on
-  which request wins, only on what must hold under every interleaving (no 5xx, one 204 per post, nobody's
-  post touched by someone else), so they cannot fail by bad luck on a slow machine.
+  barrier and send their requests at once. The rounds are few and bounded, and the tests never sleep; they do
+  not depend on which request wins, only on what must hold under every interleaving (no 5xx, one 204 per post,
+  nobody's post touched by someone else), so they cannot fail by bad luck on a slow machine.
 """
 import hashlib
 import itertools
