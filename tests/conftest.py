@@ -1,6 +1,7 @@
 """Fixtures every lesson's tests share. Which lesson folder they load comes from --target, which database
 the app uses from --database (see course/pytest_plugin.py).
 """
+import functools
 import os
 import re
 
@@ -92,6 +93,7 @@ def mode(request):
 
 # --- The database ----------------------------------------------------------------------------------------
 
+@functools.cache  # once per test module: lessons.toml is read each time a lesson is looked up
 def has_a_database(test_module):
     """Whether the module tests apps that have a database: a lesson's tests if lessons.toml says so; the course's
     own tests that ask for a database test lessons that have one."""
