@@ -40,7 +40,7 @@ class PostgreSQL:
     worth protecting), and runs with fsync off: durability does not matter for a server deleted after the
     tests, speed does. `initdb` refuses to run as root, so as root the server runs as the `postgres` user.
 
-    Each test gets a fresh, empty schema of its own (see fresh_url): measured here, CREATE DATABASE and DROP
+    Each test gets a fresh, empty schema of its own (new_schema): measured here, CREATE DATABASE and DROP
     DATABASE cost about 100 ms per test, CREATE SCHEMA and DROP SCHEMA under 1 ms. The app cannot tell the
     difference: its connections see only that schema.
     """
