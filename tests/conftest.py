@@ -4,13 +4,14 @@ the app uses from --database (see course/pytest_plugin.py).
 import functools
 import os
 import re
+from contextlib import contextmanager
 
 import jwt
 import pytest
 
-from course.loader import load_app_module
+from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
-from course.pytest_plugin import lesson_of
+from course.pytest_plugin import lesson_of, stop_reason
 from servers import PostgreSQL
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
@@ -30,10 +31,11 @@ def pytest_collection_modifyitems(config, items):
     """Tests of the course itself (not of a lesson) run only against the reference solutions."""
     if config.getoption("--target") == "solutions":
         return
-    skip = pytest.mark.skip(reason="checks the course itself; runs with the default --target")
-    for item in items:
-        if not LESSON_TEST_MODULE.match(item.module.__name__.rsplit(".", 1)[-1]):
-            item.add_marker(skip)
+    # Against a submission only the lessons' tests run: the others are left out, so a report lists only those.
+    course_tests = [item for item in items if not LESSON_TEST_MODULE.match(item.module.__name__.rsplit(".", 1)[-1])]
+    if course_tests:
+        config.hook.pytest_deselected(items=course_tests)
+        items[:] = [item for item in items if item not in course_tests]
 
 
 def pytest_generate_tests(metafunc):
@@ -68,10 +70,25 @@ def lesson_folder(request, lesson):
     return folder
 
 
+@contextmanager
+def stopping_fails_the_test(doing):
+    """A lesson's code that raises SystemExit or KeyboardInterrupt (a sys.exit() in create_app, say) fails the
+    test that ran it, with the reason. Let through a fixture, either would leave pytest's fixtures broken and
+    cost every later test, of every lesson. (app_module does the same for imports, and course/pytest_plugin.py
+    for a test's own body.)"""
+    try:
+        yield
+    except (SystemExit, KeyboardInterrupt) as error:
+        pytest.fail(f"{doing} raised {stop_reason(error)}", pytrace=False)
+
+
 @pytest.fixture
 def app_module(lesson_folder):
     """The lesson's app.py, imported on its own (see course/loader.py)."""
-    return load_app_module(lesson_folder)
+    try:
+        return load_app_module(lesson_folder)
+    except (Exception, SystemExit, KeyboardInterrupt) as error:  # the grader says it once per lesson
+        pytest.fail(import_problem(error, lesson_folder), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -149,7 +166,8 @@ def make_app(app_module, mode, database_url):
 
     def make(**overrides):
         settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, "TESTING": mode == "testing"}
-        apps.append(app_module.create_app({**settings, **overrides}))
+        with stopping_fails_the_test("create_app()"):
+            apps.append(app_module.create_app({**settings, **overrides}))
         return apps[-1]
 
     yield make

@@ -123,6 +123,7 @@ def test_an_unknown_user_costs_the_same_hashing_as_a_wrong_password(auth, hash_c
     assert len(hash_checks) - for_wrong_password == 1, "check a dummy hash for an unknown user (TODO 2)"
 
 
+@pytest.mark.todo(1, 2)
 def test_a_strange_password_gets_the_same_answer_for_known_and_unknown_users(auth):
     auth.register("alice")
     for password in ["\ud800", "a\x00b"]:
@@ -145,6 +146,7 @@ def test_an_error_does_not_grow_with_unknown_fields(client):
     assert len(response.get_data()) < 1000, "list each problem once, not each unknown field"
 
 
+@pytest.mark.todo(1)
 def test_usernames_are_one_account_whatever_their_case(auth, app):
     assert auth.register("Alice").get_json()["username"] == "alice"
     assert auth.register("ALICE").status_code == 409
@@ -152,6 +154,7 @@ def test_usernames_are_one_account_whatever_their_case(auth, app):
     assert len(table_rows(app, "users")) == 1
 
 
+@pytest.mark.todo(1)
 def test_a_deleted_users_id_is_never_given_again(auth, app):
     """A token names its user by id: a newcomer with a deleted user's id would inherit their tokens."""
     first = auth.register("alice").get_json()["id"]

@@ -95,6 +95,7 @@ def test_a_token_whose_user_was_deleted_is_refused(client, app, alice):
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 2)  # publishing the post to read needs both
 def test_anyone_may_read_posts(client, alices_post):
     assert client.get("/blogs").get_json() == {"blogs": [alices_post], "next": None}
     assert client.get(f"/blogs/{alices_post['id']}").get_json() == alices_post
@@ -148,6 +149,7 @@ def test_text_that_says_nothing_or_cannot_be_stored_is_refused(client, app, alic
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 2)
 def test_a_bad_edit_gets_field_errors_and_changes_nothing(client, app, alices_post, alice):
     before = blogs_unchanged(app)
     response = client.put("/blogs/1", json={"title": "only a title"}, headers=bearer(alice))
@@ -158,6 +160,7 @@ def test_a_bad_edit_gets_field_errors_and_changes_nothing(client, app, alices_po
 
 # --- Ids, foreign keys and pages: what an attacker would try --------------------------------------------------
 
+@pytest.mark.todo(1, 2)
 def test_a_deleted_posts_id_is_never_given_to_a_new_post(client, alices_post, alice, bob):
     """A late edit or delete names a post by id: a reused id would land on someone else's new post."""
     client.delete(f"/blogs/{alices_post['id']}", headers=bearer(alice))
@@ -166,6 +169,7 @@ def test_a_deleted_posts_id_is_never_given_to_a_new_post(client, alices_post, al
     assert response.get_json()["id"] != alices_post["id"]
 
 
+@pytest.mark.todo(1, 2)
 def test_a_deleted_users_token_stays_refused_after_someone_registers(client, app, auth, alices_post, alice):
     run_sql(app, "DELETE FROM users WHERE username = 'alice'")
     listing = client.get("/blogs")
@@ -178,6 +182,7 @@ def test_a_deleted_users_token_stays_refused_after_someone_registers(client, app
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 2)
 def test_a_signed_token_whose_sub_is_not_an_id_is_refused(client, app, alice):
     for sub in ["abc", "1.5", "", "-1", str(2**31), "9" * 30]:
         with app.app_context():
@@ -195,6 +200,7 @@ def test_an_id_beyond_what_an_integer_column_holds_is_404(client, alice):
             assert response.is_json and response.get_json()["message"]
 
 
+@pytest.mark.todo(1, 2)
 def test_posts_come_a_page_at_a_time(client, alice):
     ids = [client.post("/blogs", json=POST, headers=bearer(alice)).get_json()["id"] for _ in range(3)]
     first = client.get("/blogs?limit=2").get_json()
@@ -204,6 +210,7 @@ def test_posts_come_a_page_at_a_time(client, alice):
     assert second["next"] is None
 
 
+@pytest.mark.todo(1, 2)
 def test_a_page_has_at_most_the_default_size(client, app, alice):
     client.post("/blogs", json=POST, headers=bearer(alice))
     run_sql(app, "INSERT INTO blogs (title, body, created_at, author_id) "
