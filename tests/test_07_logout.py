@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 import time_machine
+from flask_jwt_extended import create_access_token
 
 from conftest import TEST_SETTINGS, AuthActions, bearer, close_database, decode, table_rows
 from course.loader import load_app_module
@@ -216,6 +217,15 @@ def test_logout_all_ends_every_login_of_the_user_and_nobody_elses(client, login)
     assert_revoked(client, laptop)
     assert_works(client, bob)
     assert_works(client, login()), "logging in again, even in the same second, gives tokens that work"
+
+
+def test_a_token_from_before_this_lesson_works_until_the_first_logout_all(client, app, login):
+    tokens = login()
+    with app.app_context():
+        older = create_access_token(identity="1")  # as lesson 06 made them: no token_version, no family
+    assert publish(client, older).status_code == 201
+    assert log_out(client, tokens["access_token"], everywhere=True).status_code == 204
+    assert_error_shape(publish(client, older), 401, "token_revoked")
 
 
 def test_changing_the_password_ends_every_access_token_too(client, login):

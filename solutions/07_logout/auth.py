@@ -49,7 +49,8 @@ def token_is_revoked(jwt_header, jwt_payload):
 
 
 def made_before_logout_everywhere(jwt_payload):
-    """Whether the token's token_version is not its user's current one (a token without it was not made here).
+    """Whether the token's token_version is not its user's current one. A token without the claim counts as
+    version 0: tokens made before this lesson's code was deployed work until the user's first logout-all.
 
     db.session.get keeps the user it loads: load_user, which runs next, gets it without asking the database again.
     """
@@ -57,4 +58,4 @@ def made_before_logout_everywhere(jwt_payload):
     user = None if user_id is None else db.session.get(User, user_id)
     if user is None:
         return False  # load_user answers for it: 401 user_not_found
-    return jwt_payload.get("token_version") != user.token_version
+    return jwt_payload.get("token_version", 0) != user.token_version
