@@ -1,0 +1,175 @@
+"""The instructor's view of a grading run: one self-contained HTML file (inline CSS and SVG, no script, nothing
+fetched), so it can be mailed or attached to an LMS.
+
+Python only counts (totals, shares, which requirements fail most often); the Jinja2 template
+(templates/report.html.j2) lays the numbers out as tables and draws the charts as SVG. Autoescaping is on:
+submission names and test messages come from students, and must show as text, never run as HTML.
+
+It reads only a few attributes of the grading results: a submission's name, total, maximum and grades, and a
+grade's lesson, score and run (its problem and its test outcomes).
+"""
+import os
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from course.lessons import ROOT
+from course.report import requirements
+
+HISTOGRAM_BINS = 10  # totals in steps of 10% of the maximum
+MOST_FAILED = 10  # how many requirements the "explain again" list shows
+SET_UP_FAILED = "while setting the test up:"  # how course.runner words a failure outside the test itself
+# Why a lesson was not graded, in a word or two, from the words of its reason (first match wins).
+KINDS = [
+    ("did not finish within", "timeout"),
+    ("is missing", "missing lesson"),
+    ("is empty", "empty lesson"),
+    ("SyntaxError", "syntax error"),
+    ("ImportError", "import error"),
+    ("ModuleNotFoundError", "import error"),
+    ("SystemExit", "exit at import"),
+    ("stopped early", "crash"),
+]
+
+
+@dataclass
+class Cell:
+    """One lesson of one submission, as the heat map shows it."""
+
+    score: float
+    points: int
+    reason: str = ""  # why the lesson was not graded, if it was not
+
+    @property
+    def share(self):
+        return self.score / self.points if self.points else 0
+
+
+@dataclass
+class Student:
+    name: str
+    total: float
+    maximum: int
+    feedback: str  # link to the feedback file, relative to the report
+    cells: list
+
+
+@dataclass
+class Struggle:
+    """A requirement the class fails: which lesson, which TODOs it checks, and who fails it."""
+
+    lesson: object
+    words: str
+    todos: list = field(default_factory=list)  # [(number, text)]
+    students: list = field(default_factory=list)
+
+
+def write_html(submissions, lessons, path, feedback_folder):
+    """Write the report of graded `submissions` to `path`; each student's name links to their feedback file."""
+    environment = Environment(loader=PackageLoader("course", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    students = [student_row(submission, path, feedback_folder) for submission in submissions]
+    maximum = sum(lesson.points for lesson in lessons)
+    html = environment.get_template("report.html.j2").render(
+        lessons=lessons,
+        students=students,
+        maximum=maximum,
+        median=statistics.median([student.total for student in students]) if students else 0,
+        histogram=histogram([student.total for student in students], maximum),
+        not_graded=not_graded(students, lessons),
+        pass_shares=pass_shares(submissions, lessons),
+        struggles=struggles(submissions),
+        version=course_version(),
+        run_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    path.write_text(html, encoding="utf-8")
+
+
+def student_row(submission, report_path, feedback_folder):
+    feedback = os.path.relpath(feedback_folder / f"{submission.name}.md", report_path.parent)
+    cells = [Cell(grade.score, grade.lesson.points, reason_not_graded(grade.run)) for grade in submission.grades]
+    # quote(): a name with "#", "?", "%" or spaces must still link to its own file
+    return Student(submission.name, submission.total, submission.maximum, quote(feedback.replace(os.sep, "/")),
+                   cells)
+
+
+def reason_not_graded(run):
+    """Why a lesson has no real result: the run's problem, or, when no test passed, the error that stopped the
+    tests' set-up (the app cannot be imported or built). "" when its tests ran."""
+    if run.problem:
+        return run.problem
+    if run.passed:
+        return ""
+    set_up = [outcome.message for outcome in run.outcomes if outcome.message.startswith(SET_UP_FAILED)]
+    return set_up[0].removeprefix(SET_UP_FAILED).strip().splitlines()[0] if set_up else ""
+
+
+def kind_of(reason):
+    return next((kind for words, kind in KINDS if words in reason), "error in the app")
+
+
+def not_graded(students, lessons):
+    """Every lesson that could not be graded: [(student, lesson, kind, reason)], and how many of each kind."""
+    rows = [(student, lesson, kind_of(cell.reason), cell.reason)
+            for student in students for lesson, cell in zip(lessons, student.cells, strict=True) if cell.reason]
+    kinds = {}
+    for row in rows:
+        kinds[row[2]] = kinds.get(row[2], 0) + 1
+    return {"rows": rows, "kinds": sorted(kinds.items(), key=lambda item: -item[1]),
+            "submissions": len({row[0].name for row in rows})}
+
+
+def histogram(totals, maximum):
+    """How many totals fall in each tenth of the maximum (a full score counts in the last tenth)."""
+    counts = [0] * HISTOGRAM_BINS
+    for total in totals:
+        share = total / maximum if maximum else 0
+        counts[min(int(share * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+    return counts
+
+
+def pass_shares(submissions, lessons):
+    """The share of submissions that pass each lesson fully, in lesson order."""
+    shares = []
+    for lesson in lessons:
+        passing = sum(grade.run.all_passed for submission in submissions for grade in submission.grades
+                      if grade.lesson.id == lesson.id)
+        shares.append((lesson, passing / len(submissions) if submissions else 0))
+    return shares
+
+
+def struggles(submissions):
+    """The requirements that fail most often in lessons that could be graded, most students first."""
+    found = {}
+    for submission in submissions:
+        for grade in submission.grades:
+            if reason_not_graded(grade.run):
+                continue  # counted under "could not be graded" instead
+            for requirement in requirements(grade.run):
+                if requirement.passed:
+                    continue
+                key = (grade.lesson.id, requirement.words)
+                struggle = found.setdefault(key, Struggle(grade.lesson, requirement.words))
+                struggle.students.append(submission.name)
+                numbers = sorted({number for outcome in requirement.outcomes for number in outcome.todos})
+                struggle.todos = [(number, grade.lesson.todo(number)) for number in numbers]
+    ranked = sorted(found.values(), key=lambda struggle: (-len(struggle.students), struggle.lesson.id))
+    return ranked[:MOST_FAILED]
+
+
+def course_version():
+    """The course's git commit ("+ local changes" when the work tree differs from it), or "unknown"."""
+    def git(*arguments):
+        return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+    except OSError:  # no git on this machine
+        return "unknown"
+    if not commit:
+        return "unknown (not a git checkout)"
+    return commit + (" + local changes" if git("status", "--porcelain", "--untracked-files=no") else "")
