@@ -3,6 +3,7 @@ course/pytest_plugin.py).
 """
 import os
 import re
+import shutil
 
 import jwt
 import pytest
@@ -134,3 +135,41 @@ def run_sql(app, statement):
 def table_rows(app, table):
     """Every row of a database table: tests check what was (or was not) saved."""
     return run_sql(app, f"SELECT * FROM {table}")
+
+
+# --- Programs the tests start --------------------------------------------------------------------------------
+
+# Debian's Chromium, driven by Playwright (which downloads no browser of its own here). Root needs
+# --no-sandbox; the rest keeps it quiet and offline. Playwright adds --headless, and gives every launch a fresh
+# profile folder of its own (it refuses a --user-data-dir argument).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def missing_program(message):
+    """Skip a test whose program is not installed; under CI that is a failure, not a skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, started once per test process."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        missing_program("Chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright  # imported here: only browser tests need it
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab in a fresh context: no cookies or storage from other tests."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    yield context.new_page()
+    context.close()
