@@ -105,7 +105,7 @@ def reason_not_graded(run):
     if run.passed:
         return ""
     set_up = [outcome.message for outcome in run.outcomes if outcome.message.startswith(SET_UP_FAILED)]
-    return set_up[0].removeprefix(SET_UP_FAILED).strip().splitlines()[0] if set_up else ""
+    return "\n".join(set_up[0].removeprefix(SET_UP_FAILED).strip().splitlines()[:6]) if set_up else ""
 
 
 def kind_of(reason):

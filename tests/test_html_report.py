@@ -20,7 +20,8 @@ SCRIPT_NAME = "<script>alert(1)<script>"  # a folder name cannot hold "/", so no
 IMAGE_NAME = "<img src=x onerror=alert(1)>"
 ODD_NAME = "Ana María #2 (100% done)"  # characters a link must encode
 HTML_MESSAGE = "<img src=x onerror=alert(2)> <b>not bold</b>"
-NOT_GRADED = {("missing_lesson", "02_login", "missing lesson"), ("html_message", "01_config", "error in the app")}
+NOT_GRADED = {("missing_lesson", "02_login", "missing lesson"), ("syntax_error", "01_config", "syntax error"),
+              ("html_message", "01_config", "error in the app")}
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def graded(tmp_path_factory):
     make_submission(submissions / "reference")
     make_submission(submissions / "untouched", source="lessons")
     make_submission(submissions / "missing_lesson", broken_lesson="02_login", breakage="missing_lesson")
+    make_submission(submissions / "syntax_error", broken_lesson="01_config", breakage="syntax_error")
     make_submission(submissions / SCRIPT_NAME)
     make_submission(submissions / IMAGE_NAME, source="lessons")
     make_submission(submissions / ODD_NAME)
