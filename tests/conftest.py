@@ -3,11 +3,11 @@ course/pytest_plugin.py).
 """
 import os
 import re
-import shutil
 
 import jwt
 import pytest
 
+from course.browser import INSTALL, chromium_path, launch
 from course.loader import load_app_module
 from course.pytest_plugin import lesson_of
 
@@ -139,13 +139,6 @@ def table_rows(app, table):
 
 # --- Programs the tests start --------------------------------------------------------------------------------
 
-# Debian's Chromium, driven by Playwright (which downloads no browser of its own here). Root needs
-# --no-sandbox; the rest keeps it quiet and offline. Playwright adds --headless, and gives every launch a fresh
-# profile folder of its own (it refuses a --user-data-dir argument).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
 def missing_program(message):
     """Skip a test whose program is not installed; under CI that is a failure, not a skip."""
     if os.environ.get("CI") == "true":
@@ -155,14 +148,13 @@ def missing_program(message):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium, started once per test process."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        missing_program("Chromium is not installed: apt-get install chromium")
+    """Headless Chromium (see course/browser.py), started once per test process."""
+    if chromium_path() is None:
+        missing_program(f"Chromium is not installed: {INSTALL}")
     from playwright.sync_api import sync_playwright  # imported here: only browser tests need it
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
