@@ -5,8 +5,8 @@ Python only counts (totals, shares, which requirements fail most often); the Jin
 (templates/report.html.j2) lays the numbers out as tables and draws the charts as SVG. Autoescaping is on:
 submission names and test messages come from students, and must show as text, never run as HTML.
 
-It reads only a few attributes of the grading results: a submission's name, total, maximum and grades, and a
-grade's lesson, score and run (its problem and its test outcomes).
+It reads only a few attributes of the grading results (course/grading.py): a submission's name, total, maximum
+and grades, and a grade's lesson, score and run (its problem and its test outcomes).
 """
 import os
 import statistics
@@ -133,10 +133,10 @@ def histogram(totals, maximum):
 
 
 def pass_shares(submissions, lessons):
-    """The share of submissions that pass each lesson fully, in lesson order."""
+    """The share of submissions with full marks in each lesson, in lesson order."""
     shares = []
     for lesson in lessons:
-        passing = sum(grade.run.all_passed for submission in submissions for grade in submission.grades
+        passing = sum(grade.score == lesson.points for submission in submissions for grade in submission.grades
                       if grade.lesson.id == lesson.id)
         shares.append((lesson, passing / len(submissions) if submissions else 0))
     return shares

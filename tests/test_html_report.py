@@ -120,6 +120,13 @@ def test_the_report_in_a_browser(graded, page, tmp_path):
     assert page.locator("#histogram rect").count() == 10
     assert page.locator("#lesson-chart rect").count() == 2 * 2, "a track and a bar per lesson"
 
+    # What to explain again: the requirements the two untouched starters fail (every other lesson 01 passes).
+    struggles = page.locator("#struggles-table tbody tr").all()
+    assert struggles
+    for row in struggles:
+        count, _, requirement = row.locator("td").all_inner_texts()[:3]
+        assert count == "2" and f"{IMAGE_NAME}, untouched" in requirement
+
     # The heat map: one row per student, names shown as the text they are, totals as in the CSV.
     shown = {}
     for row in page.locator("#heat-map tbody tr").all():
