@@ -82,6 +82,7 @@ def write_html(submissions, lessons, path, feedback_folder):
         histogram=histogram([student.total for student in students], maximum),
         not_graded=not_graded(students, lessons),
         pass_shares=pass_shares(submissions, lessons),
+        todos=todos_done(submissions, lessons),
         struggles=struggles(submissions),
         version=course_version(),
         run_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -140,6 +141,18 @@ def pass_shares(submissions, lessons):
                       if grade.lesson.id == lesson.id)
         shares.append((lesson, passing / len(submissions) if submissions else 0))
     return shares
+
+
+def todos_done(submissions, lessons):
+    """Per TODO of each lesson, how many submissions pass every test of that TODO: [(lesson, number, count)]."""
+    done = {(lesson.id, number): 0 for lesson in lessons for number in range(1, len(lesson.todos) + 1)}
+    for submission in submissions:
+        for grade in submission.grades:
+            for number in range(1, len(grade.lesson.todos) + 1):
+                tests = [outcome for outcome in grade.run.outcomes if number in outcome.todos]
+                done[grade.lesson.id, number] += bool(tests) and all(outcome.passed for outcome in tests)
+    return [(lesson, number, done[lesson.id, number]) for lesson in lessons
+            for number in range(1, len(lesson.todos) + 1)]
 
 
 def struggles(submissions):

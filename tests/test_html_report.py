@@ -112,13 +112,20 @@ def test_the_report_in_a_browser(graded, page, tmp_path):
     assert page.locator("script, img").count() == 0
 
     # Every chart and table is there and visible.
-    for selector in ("#histogram svg", "#lesson-chart svg", "#struggles-table", "#heat-map", "#not-graded-table"):
+    for selector in ("#histogram svg", "#lesson-chart svg", "#todo-table", "#struggles-table", "#heat-map",
+                     "#not-graded-table"):
         element = page.locator(selector)
         assert element.is_visible(), f"{selector} is not visible"
         box = element.bounding_box()
         assert box["width"] > 50 and box["height"] > 50, f"{selector} is too small: {box}"
     assert page.locator("#histogram rect").count() == 10
     assert page.locator("#lesson-chart rect").count() == 2 * 2, "a track and a bar per lesson"
+
+    # TODOs done: lesson 01's by the four submissions with a working lesson 01 (not the two starters, nor the two
+    # broken in it); lesson 02's by the five with a working lesson 02 (not the starters, nor the one missing it).
+    done = [row.locator("td").all_inner_texts()[:3] for row in page.locator("#todo-table tbody tr").all()]
+    assert done == [["01 Config", "1", "4 of 8"], ["01 Config", "2", "4 of 8"],
+                    ["02 Login", "1", "5 of 8"], ["02 Login", "2", "5 of 8"], ["02 Login", "3", "5 of 8"]]
 
     # What to explain again: the requirements the two untouched starters fail (every other lesson 01 passes).
     struggles = page.locator("#struggles-table tbody tr").all()
