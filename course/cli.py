@@ -8,8 +8,9 @@ from pathlib import Path
 from course.envfile import ensure_env_file
 from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
-from course.report import explain_failure, requirements
+from course.report import explain_failure, in_plain_words, requirements
 from course.runner import run_tests
+from course.scoring import score_lesson, todo_shares
 
 
 # --- Learners ----------------------------------------------------------------------------------------------
@@ -17,6 +18,9 @@ from course.runner import run_tests
 def check(args):
     """Run one lesson's tests against your work; say what passes, and what to do about the first failure."""
     lesson = find_lesson(args.lesson)
+    todo = getattr(args, "todo", None)  # `watch` checks without one
+    if todo is not None and todo not in todo_shares(lesson):
+        raise ValueError(f"lesson {lesson.id} has TODOs 1 to {len(lesson.todos)}, not {todo}")
     run = run_tests([lesson], target_folder(args.target), timeout=args.timeout)[lesson.id]
     print(f"Lesson {lesson.id[:2]} · {lesson.title}  ({args.target}/{lesson.id})\n")
     if run.problem:
@@ -26,13 +30,21 @@ def check(args):
     for requirement in checked:
         print(f"  {'✔' if requirement.passed else '✘'} {requirement.words}")
     failing = [requirement for requirement in checked if not requirement.passed]
-    print(f"\n{len(checked) - len(failing)} of {len(checked)} requirements pass.")
+    scored = score_lesson(lesson, run)
+    print(f"\n{len(checked) - len(failing)} of {len(checked)} requirements pass: {scored.points} of {lesson.points} "
+          f"points (TODOs done: {', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}).")
+    if scored.broken:
+        print("No TODO counts while something the starter already did right is broken: "
+              + "; ".join(sorted({in_plain_words(name) for name in scored.broken})) + ".")
     if not failing:
         print("The lesson is done. Well done!")
-        return 0
-    print("\nFirst failure: " + "\n".join(explain_failure(lesson, failing[0].first_failure)))
-    print(f"\nStuck? python -m course hint {lesson.id[:2]}")
-    return 1
+    else:
+        print("\nFirst failure: " + "\n".join(explain_failure(lesson, failing[0].first_failure)))
+        print(f"\nStuck? python -m course hint {lesson.id[:2]}")
+    if todo is not None:  # one TODO's share, as GitHub Classroom asks for it
+        print(f"\nTODO {todo}: {'done' if scored.done[todo] else 'not done yet'}.")
+        return 0 if scored.done[todo] else 1
+    return 0 if not failing else 1
 
 
 def progress(args):
@@ -43,7 +55,8 @@ def progress(args):
     next_lesson = None
     for lesson in lessons:
         run = runs[lesson.id]
-        status = "done" if run.all_passed else "not run" if run.problem else f"{run.passed}/{run.total} tests"
+        scored = score_lesson(lesson, run)
+        status = "done" if run.all_passed else "not run" if run.problem else f"{scored.points}/{lesson.points} points"
         print(f"{lesson.id[:2]:<3} {lesson.title:<18} {status:<14} {lesson.concept}")
         if next_lesson is None and not run.all_passed:
             next_lesson = lesson
@@ -72,6 +85,7 @@ def serve(args):
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1", "--port", str(args.port)]
     sys.stdout.flush()
     os.chdir(folder)
+    os.umask(0o077)  # what the server creates (instance/, the SQLite database) is readable by its owner only
     os.execv(sys.executable, command)  # this process becomes the Flask server (Ctrl-C stops it)
 
 
@@ -106,21 +120,33 @@ def file_times(folder):
 
 def grade(args):
     """Grade submissions: a gradebook, a feedback file per submission, an HTML report, and a summary table."""
-    from course.gradebook import summary_table, write_csv, write_feedback, write_json  # only grading needs tqdm
+    from course.gradebook import run_stamp, summary_table, write_csv, write_feedback, write_json  # needs tqdm
     from course.grading import grade_all
     from course.html_report import write_html
 
     lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
     submissions = grade_all([Path(folder) for folder in args.submissions], lessons, args.jobs, args.timeout)
-    write_csv(submissions, lessons, args.csv)
+    stamp = run_stamp()
+    names, changes = write_csv(submissions, lessons, Path(args.csv), stamp, args.fresh)
     if args.json:
-        write_json(submissions, args.json)
-    write_feedback(submissions, Path(args.feedback))
+        write_json(submissions, Path(args.json), stamp, args.fresh)
+    write_feedback(submissions, Path(args.feedback), names)
     html = Path(args.html or Path(args.csv).with_suffix(".html"))
-    write_html(submissions, lessons, html, Path(args.feedback))
+    write_html(submissions, lessons, html, Path(args.feedback), stamp)
     print(summary_table(submissions, lessons))
-    print(f"\nGradebook: {args.csv}" + (f", {args.json}" if args.json else "") + f"; feedback in {args.feedback}/")
+    print(f"\nGradebook {args.csv}: {changes}" + (f" (also {args.json})" if args.json else "")
+          + f"; feedback in {args.feedback}/")
     print(f"Report: {html}")
+    return 0
+
+
+def export_student(args):
+    """Write the student edition of the course (no solutions/) to a new folder: a Classroom template or a zip."""
+    from course.classroom import export_student as export
+
+    count = export(args.destination)
+    print(f"Wrote {count} files to {args.destination} (no solutions/). Make it the first commit of the Classroom "
+          "template: the autograding workflow grades with the files of that commit.")
     return 0
 
 
@@ -150,6 +176,8 @@ def build_parser():
 
     sub = command("check", check, "run a lesson's tests against your work")
     sub.add_argument("lesson", help="lesson number or id, e.g. 2 or 02_login")
+    sub.add_argument("--todo", type=int, help="succeed when this TODO's share is earned (as GitHub Classroom "
+                                              "grades it), even if other TODOs are not done")
     target_option(sub)
 
     target_option(command("progress", progress, "every lesson and whether it passes", aliases=["list"]))
@@ -178,6 +206,11 @@ def build_parser():
     sub.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
     sub.add_argument("--timeout", type=float, default=60, help="seconds a submission's test run may take")
     sub.add_argument("--lessons", help="grade only these lessons, e.g. 01,02 (default: all)")
+    sub.add_argument("--fresh", action="store_true", help="start the gradebook over instead of updating the rows "
+                                                          "of the submissions graded again")
+
+    sub = command("export-student", export_student, "write the course without solutions/, for students")
+    sub.add_argument("destination", help="a new (or empty) folder")
 
     command("notebooks", notebooks, "re-run every notebook against solutions/ and save its outputs")
     return parser

@@ -1,8 +1,9 @@
 """Grade a class: every lesson of every submission, from the submission's own temporary copy.
 
-A submission is a folder laid out like lessons/ or like this repository. A lesson scores its points times
-the share of its tests that pass. A broken lesson (a syntax error, an endless loop, a crash, a missing
-folder) scores 0 with the reason; it never stops the other lessons or submissions from being graded.
+A submission is a folder laid out like lessons/ or like this repository. A lesson is scored per TODO by
+course/scoring.py (the rule `course check` and Classroom use too). A broken lesson (a syntax error, an endless
+loop, a crash, a missing folder) scores 0 with the reason; it never stops the other lessons or submissions from
+being graded. Integrity flags (course/integrity.py) are added for the instructor; they cost nothing.
 """
 import shutil
 import tempfile
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course.lessons import LOCAL_FILES, target_folder
+from course.integrity import integrity_flags
+from course.lessons import LOCAL_FILES
 from course.runner import LessonRun, run_tests
+from course.scoring import score_lesson
 
 
 @dataclass
@@ -22,20 +25,25 @@ class LessonGrade:
     run: LessonRun
 
     @property
+    def scored(self):
+        return score_lesson(self.lesson, self.run)
+
+    @property
     def score(self):
-        if self.run.total == 0:
-            return 0.0
-        return round(self.lesson.points * self.run.passed / self.run.total, 2)
+        return self.scored.points
 
 
 @dataclass
 class SubmissionGrade:
     name: str
     grades: list = field(default_factory=list)
+    problem: str = ""  # why nothing could be graded (no lessons found), said once rather than per lesson
+    lessons_folder: Path = None  # where its lesson folders were found
+    flags: list = field(default_factory=list)  # for the instructor to look at (course/integrity.py)
 
     @property
     def total(self):
-        return round(sum(grade.score for grade in self.grades), 2)
+        return sum(grade.score for grade in self.grades)
 
     @property
     def maximum(self):
@@ -44,6 +52,7 @@ class SubmissionGrade:
 
 def grade_all(folders, lessons, jobs=1, timeout=60):
     """Grade every submission folder, `jobs` at a time, with a progress bar; return them in the given order."""
+    check_submission_paths(folders)
     names = unique_names(folders)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(grade_submission, name, folder, lessons, timeout): name
@@ -51,15 +60,19 @@ def grade_all(folders, lessons, jobs=1, timeout=60):
         results = {}
         for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
             results[futures[future]] = future.result()
+    flags = integrity_flags({name: results[name].lessons_folder for name in names}, lessons)
+    for name in names:
+        results[name].flags = flags[name]
     return [results[name] for name in names]
 
 
 def grade_submission(name, folder, lessons, timeout):
     """Grade one submission from a temporary copy of its lesson folders."""
-    try:
-        lesson_folders = target_folder(str(folder))  # its lessons/ when it is laid out like this repository
-    except ValueError:
-        lesson_folders = Path(folder)  # not there: every lesson is reported missing
+    lesson_folders = find_lessons(Path(folder), lessons)
+    if lesson_folders is None:
+        problem = "no lessons found (no lesson folder such as 01_config, nor a lessons/ folder holding them)"
+        return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem)) for lesson in lessons],
+                               problem)
     runs = {}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
         present = []
@@ -71,7 +84,33 @@ def grade_submission(name, folder, lessons, timeout):
                 present.append(lesson)
         if present:
             runs.update(run_tests(present, scratch, timeout))
-    return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons])
+    return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons],
+                           lessons_folder=lesson_folders)
+
+
+def find_lessons(folder, lessons):
+    """The folder that holds a submission's lesson folders: the submission itself, its lessons/, or either one
+    level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none."""
+    def holds_lessons(candidate):
+        return any((candidate / lesson.id).is_dir() for lesson in lessons)
+
+    for candidate in (folder, folder / "lessons"):
+        if holds_lessons(candidate):
+            return candidate
+    for child in sorted(path for path in folder.iterdir() if path.is_dir()):
+        for candidate in (child, child / "lessons"):
+            if holds_lessons(candidate):
+                return candidate
+    return None
+
+
+def check_submission_paths(folders):
+    """Refuse, naming it, a path that does not exist or is not a folder (rather than grade it 0)."""
+    for folder in folders:
+        if not Path(folder).exists():
+            raise ValueError(f"{folder}: no such file or folder")
+        if not Path(folder).is_dir():
+            raise ValueError(f"{folder}: not a folder (unpack a zip first)")
 
 
 def copy_lesson(source, destination):

@@ -5,33 +5,30 @@ Python only counts (totals, shares, which requirements fail most often); the Jin
 (templates/report.html.j2) lays the numbers out as tables and draws the charts as SVG. Autoescaping is on:
 submission names and test messages come from students, and must show as text, never run as HTML.
 
-It reads only a few attributes of the grading results (course/grading.py): a submission's name, total, maximum
-and grades, and a grade's lesson, score and run (its problem and its test outcomes).
+It reads only a few attributes of the grading results (course/grading.py): a submission's name, total, maximum,
+grades, problem and flags, and a grade's lesson, score, scored TODOs and run (its problem and test outcomes).
 """
 import os
 import statistics
-import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from course.lessons import ROOT
 from course.report import requirements
 
 HISTOGRAM_BINS = 10  # totals in steps of 10% of the maximum
 MOST_FAILED = 10  # how many requirements the "explain again" list shows
-SET_UP_FAILED = "while setting the test up:"  # how course.runner words a failure outside the test itself
 # Why a lesson was not graded, in a word or two, from the words of its reason (first match wins).
 KINDS = [
+    ("no lessons found", "no lessons found"),
     ("did not finish within", "timeout"),
     ("is missing", "missing lesson"),
     ("is empty", "empty lesson"),
     ("SyntaxError", "syntax error"),
-    ("ImportError", "import error"),
-    ("ModuleNotFoundError", "import error"),
-    ("SystemExit", "exit at import"),
+    ("No module named", "missing module"),
+    ("must not stop the program", "stops the program"),
+    ("cannot be imported", "error at import"),
     ("stopped early", "crash"),
 ]
 
@@ -56,6 +53,8 @@ class Student:
     maximum: int
     feedback: str  # link to the feedback file, relative to the report
     cells: list
+    problem: str  # why nothing could be graded (no lessons found), if so
+    flags: list  # integrity flags (course/integrity.py), for the instructor to look at
 
 
 @dataclass
@@ -68,8 +67,9 @@ class Struggle:
     students: list = field(default_factory=list)
 
 
-def write_html(submissions, lessons, path, feedback_folder):
-    """Write the report of graded `submissions` to `path`; each student's name links to their feedback file."""
+def write_html(submissions, lessons, path, feedback_folder, stamp):
+    """Write the report of graded `submissions` to `path`; each student's name links to their feedback file.
+    `stamp` is the run's (time, course version), as course.gradebook.run_stamp gives it."""
     environment = Environment(loader=PackageLoader("course", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     students = [student_row(submission, path, feedback_folder) for submission in submissions]
@@ -81,32 +81,22 @@ def write_html(submissions, lessons, path, feedback_folder):
         median=statistics.median([student.total for student in students]) if students else 0,
         histogram=histogram([student.total for student in students], maximum),
         not_graded=not_graded(students, lessons),
+        flagged=[student for student in students if student.flags],
         pass_shares=pass_shares(submissions, lessons),
         todos=todos_done(submissions, lessons),
         struggles=struggles(submissions),
-        version=course_version(),
-        run_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        run_at=stamp[0].replace("T", " "),
+        version=stamp[1],
     )
     path.write_text(html, encoding="utf-8")
 
 
 def student_row(submission, report_path, feedback_folder):
     feedback = os.path.relpath(feedback_folder / f"{submission.name}.md", report_path.parent)
-    cells = [Cell(grade.score, grade.lesson.points, reason_not_graded(grade.run)) for grade in submission.grades]
+    cells = [Cell(grade.score, grade.lesson.points, grade.run.problem) for grade in submission.grades]
     # quote(): a name with "#", "?", "%" or spaces must still link to its own file
     return Student(submission.name, submission.total, submission.maximum, quote(feedback.replace(os.sep, "/")),
-                   cells)
-
-
-def reason_not_graded(run):
-    """Why a lesson has no real result: the run's problem, or, when no test passed, the error that stopped the
-    tests' set-up (the app cannot be imported or built). "" when its tests ran."""
-    if run.problem:
-        return run.problem
-    if run.passed:
-        return ""
-    set_up = [outcome.message for outcome in run.outcomes if outcome.message.startswith(SET_UP_FAILED)]
-    return "\n".join(set_up[0].removeprefix(SET_UP_FAILED).strip().splitlines()[:6]) if set_up else ""
+                   cells, submission.problem, submission.flags)
 
 
 def kind_of(reason):
@@ -114,9 +104,15 @@ def kind_of(reason):
 
 
 def not_graded(students, lessons):
-    """Every lesson that could not be graded: [(student, lesson, kind, reason)], and how many of each kind."""
-    rows = [(student, lesson, kind_of(cell.reason), cell.reason)
-            for student in students for lesson, cell in zip(lessons, student.cells, strict=True) if cell.reason]
+    """Every lesson that could not be graded: [(student, lesson id, kind, reason)], and how many of each kind.
+    A submission where no lesson was found is one row, not one per lesson."""
+    rows = []
+    for student in students:
+        if student.problem:
+            rows.append((student, "every lesson", kind_of(student.problem), student.problem))
+            continue
+        rows += [(student, lesson.id, kind_of(cell.reason), cell.reason)
+                 for lesson, cell in zip(lessons, student.cells, strict=True) if cell.reason]
     kinds = {}
     for row in rows:
         kinds[row[2]] = kinds.get(row[2], 0) + 1
@@ -144,13 +140,13 @@ def pass_shares(submissions, lessons):
 
 
 def todos_done(submissions, lessons):
-    """Per TODO of each lesson, how many submissions pass every test of that TODO: [(lesson, number, count)]."""
+    """Per TODO of each lesson, how many submissions earned its points (course/scoring.py):
+    [(lesson, number, count)]."""
     done = {(lesson.id, number): 0 for lesson in lessons for number in range(1, len(lesson.todos) + 1)}
     for submission in submissions:
         for grade in submission.grades:
-            for number in range(1, len(grade.lesson.todos) + 1):
-                tests = [outcome for outcome in grade.run.outcomes if number in outcome.todos]
-                done[grade.lesson.id, number] += bool(tests) and all(outcome.passed for outcome in tests)
+            for number, earned in grade.scored.done.items():
+                done[grade.lesson.id, number] += earned
     return [(lesson, number, done[lesson.id, number]) for lesson in lessons
             for number in range(1, len(lesson.todos) + 1)]
 
@@ -160,7 +156,7 @@ def struggles(submissions):
     found = {}
     for submission in submissions:
         for grade in submission.grades:
-            if reason_not_graded(grade.run):
+            if grade.run.problem:
                 continue  # counted under "could not be graded" instead
             for requirement in requirements(grade.run):
                 if requirement.passed:
@@ -173,16 +169,3 @@ def struggles(submissions):
     ranked = sorted(found.values(), key=lambda struggle: (-len(struggle.students), struggle.lesson.id))
     return ranked[:MOST_FAILED]
 
-
-def course_version():
-    """The course's git commit ("+ local changes" when the work tree differs from it), or "unknown"."""
-    def git(*arguments):
-        return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-    except OSError:  # no git on this machine
-        return "unknown"
-    if not commit:
-        return "unknown (not a git checkout)"
-    return commit + (" + local changes" if git("status", "--porcelain", "--untracked-files=no") else "")

@@ -47,3 +47,29 @@ def forget_modules_named_like(folder):
 
 def _is_inside(file, folder):
     return file is not None and Path(file).resolve().is_relative_to(folder)
+
+
+IMPORT_FAILED = "app.py cannot be imported:"  # how a failed import starts its message (the runner looks for it)
+
+
+def import_problem(error, folder):
+    """Why a lesson's app.py cannot be imported, in one line a learner can act on."""
+    folder = Path(folder)
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        top = error.name.split(".")[0]
+        if top == "app":
+            return f"{IMPORT_FAILED} there is no app.py in {folder.name}"
+        if not (folder / f"{top}.py").exists() and not (folder / top).is_dir():
+            return (f"{IMPORT_FAILED} No module named {top!r} (not a file of the lesson, and not a package in "
+                    "requirements.txt: the course installs only those)")
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{IMPORT_FAILED} SyntaxError in {Path(error.filename).name}, line {error.lineno}: {error.msg}"
+    where = ""
+    traceback = error.__traceback__
+    while traceback:  # the last line of the lesson's own code that the error went through
+        if _is_inside(traceback.tb_frame.f_code.co_filename, folder):
+            where = f" in {Path(traceback.tb_frame.f_code.co_filename).name}, line {traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    if not isinstance(error, Exception):  # SystemExit, KeyboardInterrupt: stopping the program
+        return f"{IMPORT_FAILED} {type(error).__name__}({error}){where}: the lesson's code must not stop the program"
+    return f"{IMPORT_FAILED} {type(error).__name__}{where}: {error}"

@@ -49,7 +49,8 @@ class LessonServer:
     def start(self):
         """Start serving; port 0 lets the system pick a free port, so a restart never finds it in use."""
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietRequestHandler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # poll_interval: how often serve_forever checks for stop(); with the default 0.5 s, stop() waits that long
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def url(self, path=""):

@@ -21,10 +21,14 @@ class Requirement:
         return next((outcome for outcome in self.outcomes if not outcome.passed), None)
 
 
+# Words a test's name cannot spell (no apostrophe in a Python name).
+SPELLING = {"elses": "else's"}
+
+
 def in_plain_words(test_name):
     """test_a_taken_username_is_a_conflict[production] -> 'a taken username is a conflict'."""
     base = test_name.split("[", 1)[0].removeprefix("test_")
-    return base.replace("_", " ")
+    return " ".join(SPELLING.get(word, word) for word in base.split("_"))
 
 
 def variant(test_name):
@@ -58,6 +62,13 @@ def expected_and_got(message):
     return None
 
 
+def first_line(message):
+    """The message's first line, without pytest's introspection (`+ where ...`) or its exception prefix: the
+    test's own words when it gave some ("expected a JSON body, got text/html")."""
+    lines = [line.strip() for line in message.splitlines() if line.strip() and not line.strip().startswith("+")]
+    return re.sub(r"^(AssertionError|Failed): ", "", lines[0]) if lines else "failed"
+
+
 def explain_failure(lesson, outcome):
     """Lines that say what a failed test expected, what came back, and which TODO to look at."""
     lines = [f"{in_plain_words(outcome.name)}" + (f" ({variant(outcome.name)})" if variant(outcome.name) else "")]
@@ -65,7 +76,7 @@ def explain_failure(lesson, outcome):
     if pair:
         lines += [f"  expected: {pair[0]}", f"  got:      {pair[1]}"]
     else:
-        lines += [f"  {line}" for line in outcome.message.splitlines()[:6]]
+        lines.append(f"  {first_line(outcome.message)}")
     for number in outcome.todos:
         lines.append(f"  look at TODO {number}: {lesson.todo(number)}")
     return lines

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.lessons import ROOT
+from course.loader import IMPORT_FAILED
 
 
 @dataclass
@@ -36,6 +37,7 @@ class LessonRun:
     lesson_id: str
     outcomes: list = field(default_factory=list)
     problem: str = ""
+    advice: list = field(default_factory=list)  # warnings the lesson's own code raised, once each
 
     @property
     def passed(self):
@@ -72,9 +74,11 @@ def _run_once(lessons, target, timeout):
         command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
                    *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=no"]
         exit_code = _run(command, output, timeout)
-        outcomes = _read_log(log, str(target).rstrip("/") + "/") if log.exists() else {}
+        prefix = str(target).rstrip("/") + "/"
+        outcomes = _read_log(log, prefix) if log.exists() else {}
+        advice = _read_warnings(log, prefix) if log.exists() else []
         if exit_code in (0, 1):
-            return {lesson.id: _lesson_run(lesson, outcomes) for lesson in lessons}, ""
+            return {lesson.id: _lesson_run(lesson, outcomes, advice) for lesson in lessons}, ""
         if exit_code is None:
             problem = f"the tests did not finish within {timeout:g} s (an endless loop?)"
         else:
@@ -84,7 +88,7 @@ def _run_once(lessons, target, timeout):
             expected = expected_tests(lesson.id)
             if not all(name in outcomes and outcomes[name].finished for name in expected):
                 break
-            finished[lesson.id] = _lesson_run(lesson, outcomes)
+            finished[lesson.id] = _lesson_run(lesson, outcomes, advice)
         return finished, problem
 
 
@@ -123,6 +127,20 @@ def _read_log(log, target_prefix):
     return outcomes
 
 
+def _read_warnings(log, target_prefix):
+    """Warnings raised from the submission's own files (see course/pytest_plugin.py), as
+    "02_login/models.py:12: LegacyAPIWarning: ...", each once."""
+    advice = []
+    for line in log.read_text().splitlines():
+        report = json.loads(line)
+        if report.get("$report_type") == "WarningMessage" and report["filename"].startswith(target_prefix):
+            where = report["filename"].removeprefix(target_prefix)
+            text = f"{where}:{report['lineno']}: {report['category']}: {report['message']}"
+            if text not in advice:
+                advice.append(text)
+    return advice
+
+
 def _message(report):
     longrepr = report["longrepr"]
     if report["outcome"] == "skipped":
@@ -131,13 +149,17 @@ def _message(report):
     return message if report["when"] == "call" else f"while setting the test up: {message}"
 
 
-def _lesson_run(lesson, outcomes):
+def _lesson_run(lesson, outcomes, advice=()):
     prefix = f"tests/test_{lesson.id}.py::"
-    run = LessonRun(lesson.id, [outcome for name, outcome in outcomes.items() if name.startswith(prefix)])
+    run = LessonRun(lesson.id, [outcome for name, outcome in outcomes.items() if name.startswith(prefix)],
+                    advice=[text for text in advice if text.startswith(f"{lesson.id}/")])
     for outcome in run.outcomes:
         outcome.name = outcome.name.removeprefix(prefix)
     if not run.outcomes:
         run.problem = "no test of this lesson ran"
+    import_failure = next((outcome.message for outcome in run.outcomes if IMPORT_FAILED in outcome.message), "")
+    if import_failure:  # every test fails the same way: say it once, as the lesson's problem
+        run.problem = import_failure[import_failure.index(IMPORT_FAILED):]
     return run
 
 

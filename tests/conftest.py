@@ -3,13 +3,15 @@ course/pytest_plugin.py).
 """
 import os
 import re
+from contextlib import contextmanager
 
 import jwt
 import pytest
 
 from course.browser import INSTALL, chromium_path, launch
-from course.loader import load_app_module
-from course.pytest_plugin import lesson_of
+from course.loader import import_problem, load_app_module
+from course.notebook import LessonServer
+from course.pytest_plugin import lesson_of, stop_reason
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
 TEST_SETTINGS = {
@@ -26,10 +28,11 @@ def pytest_collection_modifyitems(config, items):
     """Tests of the course itself (not of a lesson) run only against the reference solutions."""
     if config.getoption("--target") == "solutions":
         return
-    skip = pytest.mark.skip(reason="checks the course itself; runs with the default --target")
-    for item in items:
-        if not LESSON_TEST_MODULE.match(item.module.__name__.rsplit(".", 1)[-1]):
-            item.add_marker(skip)
+    # Against a submission only the lessons' tests run: the others are left out, so a report lists only those.
+    course_tests = [item for item in items if not LESSON_TEST_MODULE.match(item.module.__name__.rsplit(".", 1)[-1])]
+    if course_tests:
+        config.hook.pytest_deselected(items=course_tests)
+        items[:] = [item for item in items if item not in course_tests]
 
 
 # --- The lesson under test -----------------------------------------------------------------------------
@@ -47,10 +50,25 @@ def lesson_folder(request, lesson):
     return folder
 
 
+@contextmanager
+def stopping_fails_the_test(doing):
+    """A lesson's code that raises SystemExit or KeyboardInterrupt (a sys.exit() in create_app, say) fails the
+    test that ran it, with the reason. Let through a fixture, either would leave pytest's fixtures broken and
+    cost every later test, of every lesson. (app_module does the same for imports, and course/pytest_plugin.py
+    for a test's own body.)"""
+    try:
+        yield
+    except (SystemExit, KeyboardInterrupt) as error:
+        pytest.fail(f"{doing} raised {stop_reason(error)}", pytrace=False)
+
+
 @pytest.fixture
 def app_module(lesson_folder):
     """The lesson's app.py, imported on its own (see course/loader.py)."""
-    return load_app_module(lesson_folder)
+    try:
+        return load_app_module(lesson_folder)
+    except (Exception, SystemExit, KeyboardInterrupt) as error:  # the grader says it once per lesson
+        pytest.fail(import_problem(error, lesson_folder), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +89,8 @@ def make_app(app_module, mode):
     """Build the lesson's app with the test settings, plus any overrides."""
 
     def make(**overrides):
-        return app_module.create_app({**TEST_SETTINGS, "TESTING": mode == "testing", **overrides})
+        with stopping_fails_the_test("create_app()"):
+            return app_module.create_app({**TEST_SETTINGS, "TESTING": mode == "testing", **overrides})
 
     return make
 
@@ -84,6 +103,20 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def serve():
+    """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path")."""
+    servers = []
+
+    def start(app):
+        servers.append(LessonServer(app).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def decode(token, **options):

@@ -77,6 +77,15 @@ def test_a_secret_of_exactly_32_bytes_is_accepted(app_module, environment):
         app_module.create_app({"TESTING": True})
 
 
+@pytest.mark.todo(2)
+def test_the_secret_is_measured_in_bytes_not_characters(app_module, environment):
+    environment.setenv("JWT_SECRET_KEY", "é" * 16)  # 16 characters, 32 bytes in UTF-8: long enough for HS256
+    app_module.create_app({"TESTING": True})
+    environment.setenv("JWT_SECRET_KEY", "é" * 15 + "k")  # still 16 characters, but 31 bytes
+    with pytest.raises(Exception, match="JWT_SECRET_KEY"):
+        app_module.create_app({"TESTING": True})
+
+
 @pytest.mark.todo(1)
 @pytest.mark.parametrize("minutes", ["abc", "1.5", "", "30m"])
 def test_an_expiry_that_is_not_whole_minutes_is_refused(app_module, environment, minutes):

@@ -1,8 +1,10 @@
 """Lesson 02: users are stored with hashed passwords, and /login answers a token or one same 401."""
+import hashlib
+
 import pytest
 from werkzeug.security import check_password_hash
 
-from conftest import AuthActions, decode, table_rows
+from conftest import AuthActions, decode, run_sql, table_rows
 
 PASSWORD = AuthActions.PASSWORD
 
@@ -90,6 +92,76 @@ def test_bad_input_gets_a_json_4xx_and_saves_nothing(client, app, path, body):
     assert table_rows(app, "users") == []
 
 
+def test_json_nested_too_deep_for_python_is_a_400(client, app):
+    for path in ["/register", "/login"]:
+        response = client.post(path, data="[" * 2000 + "]" * 2000, content_type="application/json")
+        assert response.status_code == 400, f"{path}: {response.status_code}"
+        assert "recursion" not in response.get_json()["message"], "Python's own words stay on the server"
+    assert table_rows(app, "users") == []
+
+
+@pytest.fixture
+def hash_checks(monkeypatch):
+    """How many password hashes are computed (werkzeug's pbkdf2 goes through hashlib.pbkdf2_hmac)."""
+    computed = []
+    real = hashlib.pbkdf2_hmac
+    monkeypatch.setattr(hashlib, "pbkdf2_hmac", lambda *args: computed.append(1) or real(*args))
+    return computed
+
+
+@pytest.mark.todo(2)
+def test_an_unknown_user_costs_the_same_hashing_as_a_wrong_password(auth, hash_checks):
+    """The time of the answer must not tell who has an account: count the work, not the clock."""
+    auth.register("alice")
+    auth.login("nobody", "a guess")  # the first unknown user may make the dummy hash once
+    hash_checks.clear()
+    wrong_password = auth.login("alice", "a guess")
+    for_wrong_password = len(hash_checks)
+    unknown_user = auth.login("nobody", "a guess")
+    assert wrong_password.status_code == unknown_user.status_code == 401
+    assert for_wrong_password == 1, "a wrong password costs one hash check"
+    assert len(hash_checks) - for_wrong_password == 1, "check a dummy hash for an unknown user (TODO 2)"
+
+
+@pytest.mark.todo(1, 2)
+def test_a_strange_password_gets_the_same_answer_for_known_and_unknown_users(auth):
+    auth.register("alice")
+    for password in ["\ud800", "a\x00b"]:
+        known, unknown = (auth.login(name, password) for name in ("alice", "nobody"))
+        assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json())
+        assert 400 <= known.status_code < 500
+
+
+def test_a_body_over_the_size_limit_is_refused_unread(client, app):
+    response = client.post("/register", json={"username": "alice", "password": "x" * 100, "pad": "x" * 70_000})
+    assert response.status_code == 413
+    assert response.is_json and response.get_json()["message"]
+    assert table_rows(app, "users") == []
+
+
+def test_an_error_does_not_grow_with_unknown_fields(client):
+    body = {f"field{number}": 0 for number in range(3000)}  # 40 KB of names the schema does not know
+    response = client.post("/register", json=body)
+    assert response.status_code == 400
+    assert len(response.get_data()) < 1000, "list each problem once, not each unknown field"
+
+
+@pytest.mark.todo(1)
+def test_usernames_are_one_account_whatever_their_case(auth, app):
+    assert auth.register("Alice").get_json()["username"] == "alice"
+    assert auth.register("ALICE").status_code == 409
+    assert auth.login("aLiCe").status_code != 401
+    assert len(table_rows(app, "users")) == 1
+
+
+@pytest.mark.todo(1)
+def test_a_deleted_users_id_is_never_given_again(auth, app):
+    """A token names its user by id: a newcomer with a deleted user's id would inherit their tokens."""
+    first = auth.register("alice").get_json()["id"]
+    run_sql(app, "DELETE FROM users")
+    assert auth.register("bob").get_json()["id"] != first
+
+
 @pytest.mark.parametrize(
     "data", [{"username": "al", "password": PASSWORD}, {"username": "alice", "password": "short"},
              {"username": "al ice", "password": PASSWORD}, {"username": "a" * 81, "password": PASSWORD}],
@@ -99,6 +171,17 @@ def test_registration_checks_each_field(client, app, data):
     response = client.post("/register", json=data)
     assert response.status_code == 400
     assert response.get_json()["errors"], "the answer names the fields that are wrong"
+    assert table_rows(app, "users") == []
+
+
+def test_registration_refuses_what_a_loose_check_lets_through(client, app):
+    for data in [{"username": "alice\n", "password": PASSWORD},  # "$" in a pattern matches before a newline
+                 {"username": "alice", "password": " " * 8},
+                 {"username": "alice", "password": "\ud800" * 8},  # valid JSON, but not text UTF-8 can hold
+                 {"username": "alice", "password": "pass\x00word"}]:
+        response = client.post("/register", json=data)
+        assert response.status_code == 400, f"{data!r}: {response.status_code}"
+        assert response.get_json()["errors"]
     assert table_rows(app, "users") == []
 
 

@@ -57,7 +57,8 @@ def test_a_token_is_refused_just_after_it_expires_and_the_client_is_told_why(clo
     response = publish_at(clock, token, START + LIFETIME + timedelta(seconds=1))
     assert response.status_code == 401
     assert response.get_json()["code"] == "token_expired"
-    assert "expired" in response.get_json()["message"].lower()
+    message = response.get_json()["message"]  # any words: the README asks for a message, not for given words
+    assert isinstance(message, str) and message.strip()
 
 
 @pytest.mark.todo(2)
@@ -119,7 +120,8 @@ def test_a_client_cannot_ask_for_a_longer_lived_token(token):
     assert claims["exp"] - claims["iat"] == LIFETIME.total_seconds()
 
 
-@pytest.mark.parametrize("minutes", [0, -5, "soon", 1.5])
+@pytest.mark.parametrize("minutes", [0, -5, "soon", 1.5, 10**13, 2**64],
+                         ids=["0", "-5", "soon", "1.5", "10**13 (overflowed)", "2**64"])
 def test_a_bad_lifetime_request_is_a_400(token, minutes):
     client = token[0]
     response = client.post("/login", json={"username": "alice", "password": "correct horse battery",

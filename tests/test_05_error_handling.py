@@ -74,6 +74,24 @@ def test_a_token_that_is_not_right(client, app, alice, make_token):
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(1, 4)
+@pytest.mark.parametrize("crit", ["x\nX-Injected: 1", "caf\u00e9 \u2603", "x" * 20_000],
+                         ids=["newline", "not Latin-1", "20 KB"])
+def test_nothing_from_the_token_reaches_a_header(client, app, crit, caplog):
+    """PyJWT's reason for refusing this token quotes its "crit" header: it belongs in the log, not in the answer."""
+    token = jwt.encode({"sub": "1"}, "an-attacker-key-that-is-long-enough-too", algorithm="HS256",
+                       headers={"crit": [crit]})
+    with caplog.at_level(logging.INFO):
+        response = client.post("/blogs", json=POST, headers=bearer(token))
+    body = assert_error_shape(response, 401, "token_invalid")
+    assert "X-Injected" not in response.headers and crit[:10] not in challenge(response) + body["message"]
+    assert all(" " <= char <= "~" and char not in '\\' for char in challenge(response)), "RFC 6750's characters"
+    assert len(challenge(response)) < 200
+    assert "critical extension" in caplog.text, "the library's reason goes to the log"
+    assert table_rows(app, "blogs") == []
+
+
+@pytest.mark.todo(4)  # with TESTING off, Flask-RESTful answers first unless error_router hands over
 def test_an_expired_token(client, app, alice):
     expired = token_for(app, expires_delta=timedelta(seconds=-1))
     response = client.post("/blogs", json=POST, headers=bearer(expired))
@@ -81,6 +99,7 @@ def test_an_expired_token(client, app, alice):
     assert 'error="invalid_token"' in challenge(response)
 
 
+@pytest.mark.todo(4)
 def test_a_token_whose_user_no_longer_exists(client, app, alice):
     run_sql(app, "DELETE FROM users")
     response = client.post("/blogs", json=POST, headers=bearer(alice))
@@ -173,6 +192,7 @@ def test_an_unexpected_error_hides_its_details_and_is_logged(client, broken_rout
     assert "the disk at /var/secret/db is on fire" in caplog.text, "the details belong in the server's log"
 
 
+@pytest.mark.todo(3)
 def test_a_failed_write_leaves_nothing_behind(client, app, broken_route):
     client.post(broken_route)
     assert table_rows(app, "users") == []

@@ -2,7 +2,9 @@
 
 Each test reproduces what the article's approach does, with a few lines of our own written to behave as its
 snippets do, and checks that the course's solution does better. If a library changes the behaviour, the test
-fails and the page must be updated.
+fails and the page must be updated. Run them from the repository's root:
+
+    python -m pytest tests/test_article.py
 """
 import os
 import sys
@@ -30,12 +32,21 @@ def course_app(lesson_id, testing=False, **overrides):
     return module.create_app({**TEST_SETTINGS, "TESTING": testing, **overrides})
 
 
-def article_style_app(testing=False):
+def article_style_app(testing=False, **settings):
     """A bare Flask + Flask-RESTful + flask-jwt-extended app configured the way the article does."""
     app = Flask(__name__)
-    app.config.update(JWT_SECRET_KEY=TEST_SECRET, TESTING=testing)
+    app.config.update(JWT_SECRET_KEY=TEST_SECRET, TESTING=testing, **settings)
     JWTManager(app)
     return app, flask_restful.Api(app)
+
+
+def token_signed_with(key, identity="1", **options):
+    """An access token made by flask-jwt-extended with `key` (another app's, or an attacker's)."""
+    app = Flask(__name__)
+    app.config["JWT_SECRET_KEY"] = key
+    JWTManager(app)
+    with app.app_context():
+        return create_access_token(identity=identity, **options)
 
 
 # 1. ---------------------------------------------------------------------------------------------------
@@ -65,15 +76,30 @@ def test_3_int_of_a_missing_variable_is_a_type_error(monkeypatch):
 def test_3_the_course_defaults_a_missing_lifetime_and_names_a_wrong_one(monkeypatch):
     monkeypatch.delenv("JWT_ACCESS_TOKEN_EXPIRES", raising=False)
     assert course_app("01_config").config["JWT_ACCESS_TOKEN_EXPIRES"] == timedelta(minutes=15)
-    monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", "thirty")
-    with pytest.raises(Exception, match="JWT_ACCESS_TOKEN_EXPIRES must be a whole number of minutes"):
-        course_app("01_config")
+    for wrong in ("thirty", "30m"):
+        monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", wrong)
+        with pytest.raises(Exception, match="JWT_ACCESS_TOKEN_EXPIRES must be a whole number of minutes"):
+            course_app("01_config")
+
+
+def test_3_int_of_a_value_like_30m_is_a_value_error_that_does_not_name_the_variable(monkeypatch):
+    monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", "30m")
+    with pytest.raises(ValueError) as error:
+        timedelta(minutes=int(os.getenv("JWT_ACCESS_TOKEN_EXPIRES")))
+    assert "JWT_ACCESS_TOKEN_EXPIRES" not in str(error.value)
+
+
+@pytest.mark.parametrize("lesson_id", ["01_config", "04_expiry"])
+@pytest.mark.parametrize("lifetime", [timedelta(0), timedelta(minutes=-5), False], ids=["zero", "negative", "disabled"])
+def test_3_the_course_refuses_a_lifetime_that_is_zero_negative_or_disabled(lesson_id, lifetime):
+    with pytest.raises(Exception, match="JWT_ACCESS_TOKEN_EXPIRES must be a positive"):
+        course_app(lesson_id, JWT_ACCESS_TOKEN_EXPIRES=lifetime)
 
 
 # 4. ---------------------------------------------------------------------------------------------------
 
 def test_4_a_short_sample_key_makes_pyjwt_warn():
-    with pytest.warns(jwt.warnings.InsecureKeyLengthWarning):
+    with pytest.warns(jwt.warnings.InsecureKeyLengthWarning, match="11 bytes long"):
         jwt.encode({"sub": "1"}, "aRandomHash", algorithm="HS256")
 
 
@@ -82,68 +108,62 @@ def test_4_the_course_refuses_a_short_key():
         course_app("01_config", JWT_SECRET_KEY="aRandomHash")
 
 
-# 5. ---------------------------------------------------------------------------------------------------
-
-def article_style_login(testing=False):
-    """A login resource that reads fields with request.json[...] inside `if request.is_json:`."""
-    app, api = article_style_app(testing)
-
-    class Login(flask_restful.Resource):
-        def post(self):
-            if request.is_json:
-                return {"username": request.json["username"], "password": request.json["password"]}, 200
-
-    api.add_resource(Login, "/login")
-    return app.test_client()
-
-
-def test_5_a_missing_field_is_a_500_and_a_body_that_is_not_json_a_200_null():
-    client = article_style_login()
-    missing = client.post("/login", json={"username": "alice"})
-    assert missing.status_code == 500  # KeyError: 'password'
-    not_json = client.post("/login", data="username=alice")
-    assert (not_json.status_code, not_json.get_json()) == (200, None)  # the method returned nothing
-
-
-def test_5_the_course_answers_both_with_a_4xx():
-    client = course_app("02_login").test_client()
-    assert client.post("/login", json={"username": "alice"}).status_code == 400
-    assert client.post("/login", data="username=alice").status_code == 415
-
-
-# 6. ---------------------------------------------------------------------------------------------------
+# 5. and 6. ----------------------------------------------------------------------------------------------
 
 class CountingUser:
     """A user whose password check counts how often it runs."""
 
     checks = 0
 
-    def verify_password(self, password):
+    def password_matches(self, password):
         CountingUser.checks += 1
         return password == "right"
 
 
-def article_style_user_lookup():
-    """404 for an unknown user, 401 for a wrong password: the article's three-branch login."""
-    app, api = article_style_app()
+def article_style_login(testing=False):
+    """A login in the article's order: for a JSON body, read the username and find the user; read the password
+    only once a user is found; then 404 for no user, 401 for a wrong password (checking it a second time)."""
+    app, api = article_style_app(testing)
     users = {"alice": CountingUser()}
 
     class Login(flask_restful.Resource):
         def post(self):
-            user, password = users.get(request.json["username"]), request.json["password"]
-            if user and user.verify_password(password):
+            if not request.is_json:
+                return None  # as when the article's `if` is skipped: the method ends without an answer
+            found = users.get(request.json["username"])
+            if found is not None and found.password_matches(request.json["password"]):
                 return {"access_token": "..."}, 200
-            elif not user:
+            if found is None:
                 return {"Message": "no such user"}, 404
-            elif not user.verify_password(password):
+            if not found.password_matches(request.json["password"]):  # the second check
                 return {"Message": "wrong password"}, 401
 
     api.add_resource(Login, "/login")
     return app.test_client()
 
 
+def test_5_a_missing_password_is_a_404_for_an_unknown_user_and_a_500_for_a_known_one():
+    client = article_style_login()
+    assert client.post("/login", json={"username": "mallory"}).status_code == 404  # the password is never read
+    assert client.post("/login", json={"username": "alice"}).status_code == 500  # KeyError: 'password'
+    assert client.post("/login", json={"password": "a guess"}).status_code == 500  # KeyError: 'username'
+
+
+def test_5_a_body_that_is_not_json_is_a_200_null():
+    not_json = article_style_login().post("/login", data="username=alice")
+    assert (not_json.status_code, not_json.get_json()) == (200, None)  # the method returned nothing
+
+
+def test_5_the_course_answers_both_with_a_4xx():
+    client = course_app("02_login").test_client()
+    AuthActions(client).register("alice")
+    for body in ({"username": "mallory"}, {"username": "alice"}, {"password": "a guess"}):
+        assert client.post("/login", json=body).status_code == 400
+    assert client.post("/login", data="username=alice").status_code == 415
+
+
 def test_6_the_answer_tells_who_has_an_account_and_the_password_is_checked_twice():
-    client = article_style_user_lookup()
+    client = article_style_login()
     unknown = client.post("/login", json={"username": "mallory", "password": "guess"})
     CountingUser.checks = 0
     wrong = client.post("/login", json={"username": "alice", "password": "guess"})
@@ -159,15 +179,18 @@ def test_6_the_course_answers_the_same_and_checks_once(monkeypatch):
     real_check = models.check_password_hash
     monkeypatch.setattr(models, "check_password_hash", lambda *args: checks.append(1) or real_check(*args))
     unknown = client.post("/login", json={"username": "mallory", "password": "a guess"})
+    unknown_checks = len(checks)
+    checks.clear()
     wrong = client.post("/login", json={"username": "alice", "password": "a guess"})
+    assert unknown.status_code == 401
     assert (unknown.status_code, unknown.get_json()) == (wrong.status_code, wrong.get_json())
-    assert len(checks) == 1  # the unknown user costs no check; the wrong password exactly one
+    assert unknown_checks == len(checks) == 1  # one check each (a dummy hash for the unknown user): same time
 
 
 # 7. ---------------------------------------------------------------------------------------------------
 
-def article_style_protected(testing):
-    app, api = article_style_app(testing)
+def article_style_protected(testing=False, **settings):
+    app, api = article_style_app(testing, **settings)
 
     class Blogs(flask_restful.Resource):
         @jwt_required()
@@ -178,19 +201,38 @@ def article_style_protected(testing):
     return app.test_client()
 
 
-@pytest.mark.parametrize("header", [None, "Bearer not-a-token"], ids=["missing token", "malformed token"])
-def test_7_token_errors_are_500_in_production_and_look_right_in_testing(header):
-    headers = {"Authorization": header} if header else {}
-    assert article_style_protected(testing=False).post("/blogs", headers=headers).status_code == 500
-    assert article_style_protected(testing=True).post("/blogs", headers=headers).status_code in (401, 422)
+TOKEN_PROBLEMS = {  # the Authorization header each problem sends (None: no header at all)
+    "missing token": lambda: None,
+    "malformed token": lambda: "Bearer not-a-token",
+    "forged token": lambda: "Bearer " + token_signed_with("an-attackers-own-key-that-is-long-enough"),
+    "expired token": lambda: "Bearer " + token_signed_with(TEST_SECRET, expires_delta=timedelta(seconds=-1)),
+}
+
+
+def headers_for(problem):
+    header = TOKEN_PROBLEMS[problem]()
+    return {"Authorization": header} if header else {}
+
+
+@pytest.mark.parametrize("problem", TOKEN_PROBLEMS)
+def test_7_token_errors_are_500_in_production_and_look_right_in_testing_or_debug(problem):
+    assert article_style_protected().post("/blogs", headers=headers_for(problem)).status_code == 500
+    assert article_style_protected(testing=True).post("/blogs", headers=headers_for(problem)).status_code in (401, 422)
+    debug = article_style_protected(DEBUG=True).post("/blogs", headers=headers_for(problem))
+    assert debug.status_code in (401, 422)
+
+
+LESSON_03_STATUS = {"missing token": 401, "malformed token": 422, "forged token": 422, "expired token": 401}
 
 
 @pytest.mark.parametrize("lesson_id", ["03_protected_route", "05_error_handling"])
-@pytest.mark.parametrize("header", [None, "Bearer not-a-token"], ids=["missing token", "malformed token"])
-def test_7_the_course_answers_token_errors_in_production(lesson_id, header):
-    headers = {"Authorization": header} if header else {}
-    response = course_app(lesson_id).test_client().post("/blogs", json={}, headers=headers)
-    assert response.status_code in (401, 422)
+@pytest.mark.parametrize("problem", TOKEN_PROBLEMS)
+def test_7_the_course_answers_token_errors_in_production(lesson_id, problem):
+    client = course_app(lesson_id).test_client()
+    AuthActions(client).register("alice")  # user 1, so that the expired token names someone
+    response = client.post("/blogs", json={"title": "Hello", "body": "A post."}, headers=headers_for(problem))
+    # lesson 03 keeps flask-jwt-extended's statuses; lesson 05 answers 401 for every token problem (RFC 6750)
+    assert response.status_code == (401 if lesson_id == "05_error_handling" else LESSON_03_STATUS[problem])
 
 
 # 8. ---------------------------------------------------------------------------------------------------
@@ -262,4 +304,45 @@ def test_10_an_integer_identity_breaks_every_protected_request(identity, status)
     response = client.post("/blogs", json={"title": "Hello", "body": "A post."}, headers=bearer(token))
     assert response.status_code == status
     if status == 422:
-        assert response.get_json()["message"] == "Subject must be a string"
+        assert response.get_json()["message"] == "Subject must be a string"  # lesson 03 renames the key
+
+
+def test_10_with_the_library_defaults_the_422_says_msg():
+    client = article_style_protected(testing=True)  # in production this would be a 500 (item 7)
+    response = client.post("/blogs", headers=bearer(token_signed_with(TEST_SECRET, identity=1)))
+    assert (response.status_code, response.get_json()) == (422, {"msg": "Subject must be a string"})
+
+
+# 11. --------------------------------------------------------------------------------------------------
+
+def test_11_anyone_who_holds_a_token_can_read_its_claims_without_the_key():
+    client = course_app("02_login").test_client()
+    token = AuthActions(client).token("alice")
+    claims = jwt.decode(token, options={"verify_signature": False})  # no key needed: signed, not encrypted
+    assert claims["sub"] == "1" and claims["exp"] > claims["iat"]
+
+
+def test_11_flask_jwt_extended_falls_back_to_flasks_secret_key():
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = TEST_SECRET  # no JWT_SECRET_KEY
+    JWTManager(app)
+    with app.app_context():
+        token = create_access_token(identity="alice")
+    assert jwt.decode(token, TEST_SECRET, algorithms=["HS256"])["sub"] == "alice"
+
+
+def test_11_the_course_wants_a_jwt_secret_key_of_its_own():
+    with pytest.raises(Exception, match="JWT_SECRET_KEY is not set"):
+        course_app("01_config", JWT_SECRET_KEY="", SECRET_KEY=TEST_SECRET)
+
+
+def test_11_what_a_success_answers():
+    client = course_app("03_protected_route").test_client()
+    auth = AuthActions(client)
+    token = auth.token("alice")
+    login = auth.login("alice")
+    assert (login.status_code, set(login.get_json())) == (200, {"access_token"})
+    created = client.post("/blogs", json={"title": "Hello", "body": "A post."}, headers=bearer(token))
+    assert created.status_code == 201
+    assert {"id", "title", "body", "author", "created_at"} == set(created.get_json())
+    assert created.get_json()["author"] == "alice"

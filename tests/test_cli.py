@@ -136,3 +136,20 @@ def test_the_course_script_is_installed_and_lists_every_command():
     assert result.returncode == 0
     for command in ("check", "progress", "hint", "serve", "watch", "grade", "notebooks"):
         assert command in result.stdout
+
+
+def test_serve_creates_the_database_readable_by_its_owner_only(starters):
+    port = free_port()
+    command = [sys.executable, "-m", "course", "serve", "02", "--target", str(starters), "--port", str(port)]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)  # the server is still starting
+        finally:
+            server.terminate()
+    database = starters / "02_login" / "instance" / "course.db"
+    assert database.stat().st_mode & 0o777 == 0o600, oct(database.stat().st_mode)

@@ -21,7 +21,7 @@ IMAGE_NAME = "<img src=x onerror=alert(1)>"
 ODD_NAME = "Ana María #2 (100% done)"  # characters a link must encode
 HTML_MESSAGE = "<img src=x onerror=alert(2)> <b>not bold</b>"
 NOT_GRADED = {("missing_lesson", "02_login", "missing lesson"), ("syntax_error", "01_config", "syntax error"),
-              ("html_message", "01_config", "error in the app")}
+              ("html_message", "01_config", "error at import")}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_the_report_in_a_browser(graded, page, tmp_path):
 
     # Every chart and table is there and visible.
     for selector in ("#histogram svg", "#lesson-chart svg", "#todo-table", "#struggles-table", "#heat-map",
-                     "#not-graded-table"):
+                     "#not-graded-table", "#flags-table"):
         element = page.locator(selector)
         assert element.is_visible(), f"{selector} is not visible"
         box = element.bounding_box()

@@ -1,4 +1,8 @@
-"""Every notebook runs top to bottom against the reference solutions."""
+"""Every notebook runs top to bottom against the reference solutions, and first checks its kernel."""
+import subprocess
+import sys
+
+import nbformat
 import pytest
 
 from course.notebooks import execute_notebook, notebook_paths
@@ -9,3 +13,36 @@ def test_the_notebook_runs_top_to_bottom(path):
     notebook = execute_notebook(path)
     errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
     assert not errors
+
+
+# --- The first cell: is the kernel the course's environment? --------------------------------------------
+
+def first_cell(path):
+    return nbformat.read(path, as_version=4).cells[0]
+
+
+def test_every_notebook_starts_with_the_same_environment_check():
+    cells = [first_cell(path) for path in notebook_paths()]
+    assert all(cell.cell_type == "code" for cell in cells)
+    assert len({cell.source for cell in cells}) == 1, "the first cells differ: keep them identical"
+
+
+def run_first_cell(python_options, tmp_path):
+    code = first_cell(notebook_paths()[0]).source
+    return subprocess.run([sys.executable, *python_options, "-c", code], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_first_cell_says_in_one_line_what_to_do_in_a_kernel_without_the_packages(tmp_path):
+    # -S: no site-packages, so none of the course's packages can be imported, as in a bare system Python
+    result = run_first_cell(["-I", "-S"], tmp_path)
+    assert result.returncode != 0
+    message = result.stderr.strip()
+    assert "\n" not in message, message
+    assert "course, requests, flask_jwt_extended" in message
+    assert "Python (jwt-course)" in message and "-m pip install -r requirements.txt" in message
+
+
+def test_the_first_cell_is_silent_in_the_course_environment(tmp_path):
+    result = run_first_cell(["-I"], tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

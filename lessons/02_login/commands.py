@@ -25,5 +25,5 @@ def create_user_command(username, password):
     try:
         db.session.commit()
     except IntegrityError:
-        raise click.ClickException(f"The username {username!r} is already taken.") from None
-    click.echo(f"Created user {username!r}.")
+        raise click.ClickException(f"The username {user.username!r} is already taken.") from None
+    click.echo(f"Created user {user.username!r}.")

@@ -15,6 +15,8 @@ class ConfigError(RuntimeError):
 class Config:
     """The app's settings, read from `environ` (usually os.environ) when the app is created."""
 
+    MAX_CONTENT_LENGTH = 64 * 1024  # bytes; a larger request body is refused with 413 before it is read
+
     def __init__(self, environ):
         self.JWT_SECRET_KEY = environ.get("JWT_SECRET_KEY", "")
         self.JWT_ACCESS_TOKEN_EXPIRES = minutes_from_text(

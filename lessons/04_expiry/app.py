@@ -5,11 +5,13 @@ from pathlib import Path
 from dotenv import load_dotenv
 from flask import Flask
 from flask_restful import Api
+from sqlalchemy import event
 
-from auth import load_user, token_expired
+from auth import load_user, token_expired, user_not_found
 from commands import create_user_command
 from config import Config, check_settings
-from extensions import db, jwt
+from extensions import db, enforce_foreign_keys, jwt
+from models import MAX_ID
 from resources import BlogItem, BlogList, Health, Login, Register
 
 ENV_FILE = Path(__file__).with_name(".env")
@@ -25,16 +27,18 @@ def create_app(test_config=None):
     check_settings(app.config)  # refuse to start rather than issue unsafe tokens
     jwt.init_app(app)
     jwt.user_lookup_loader(load_user)  # lets protected views use `current_user`
+    jwt.user_lookup_error_loader(user_not_found)  # ... and answers 401 when that user is gone
     jwt.expired_token_loader(token_expired)  # what a client sees when its token's time is up
     db.init_app(app)
     with app.app_context():
+        event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
 
-    api = Api(app)
+    api = Api(app, catch_all_404s=True)  # a URL no route takes (an id above MAX_ID too) answers JSON as well
     api.add_resource(Health, "/health")
     api.add_resource(Register, "/register")
     api.add_resource(Login, "/login")
     api.add_resource(BlogList, "/blogs")
-    api.add_resource(BlogItem, "/blogs/<int:blog_id>")
+    api.add_resource(BlogItem, f"/blogs/<int(max={MAX_ID}):blog_id>")  # a bigger id is 404, like any unknown one
     return app

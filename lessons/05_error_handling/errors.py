@@ -34,8 +34,13 @@ def error_response(status, code, message, errors=None, headers=None):
 
 
 def bearer_challenge(error, description):
-    """The WWW-Authenticate header of a 401 (RFC 6750): how to authenticate, and what was wrong."""
-    description = description.replace('"', "'")  # a double quote would end the header's quoted text
+    """The WWW-Authenticate header of a 401 (RFC 6750): how to authenticate, and what was wrong.
+
+    `description` is always our own fixed text, never the library's reason (which can hold text from the token,
+    and a newline in a header would let the client write headers of its own). RFC 6750 allows printable ASCII
+    without '"' and '\\' here; anything else is dropped, as a second line of defence.
+    """
+    description = "".join(char for char in description if " " <= char <= "~" and char not in '"\\')
     return {"WWW-Authenticate": f'{REALM}, error="{error}", error_description="{description}"'}
 
 

@@ -5,7 +5,7 @@ from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import User
+from models import User, check_dummy_password
 from schemas import LoginSchema, RegisterSchema, load_json
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
@@ -42,7 +42,9 @@ class Login(Resource):
     def post(self):
         credentials = load_json(LoginSchema())
         user = db.session.execute(db.select(User).filter_by(username=credentials["username"])).scalar_one_or_none()
-        # TODO 2: answer 401 with WRONG_CREDENTIALS when there is no such user or the password is wrong
+        # TODO 2: answer 401 with WRONG_CREDENTIALS for an unknown user or a wrong password, checking a hash in both
+        if user is None:
+            check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS)
         # END TODO 2

@@ -15,6 +15,7 @@ class ConfigError(RuntimeError):
 class Config:
     """The app's settings, read from `environ` (usually os.environ) when the app is created."""
 
+    MAX_CONTENT_LENGTH = 64 * 1024  # bytes; a larger request body is refused with 413 before it is read
     # flask-jwt-extended says {"msg": ...}, Flask-RESTful says {"message": ...}: use one key for both.
     JWT_ERROR_MESSAGE_KEY = "message"
     # TODO 4: let errors that are not HTTP errors (a missing or bad token) reach flask-jwt-extended's handlers

@@ -5,8 +5,8 @@ from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Blog, User
-from schemas import BlogSchema, LoginSchema, RegisterSchema, load_json
+from models import Blog, User, check_dummy_password
+from schemas import BlogSchema, LoginSchema, PageSchema, RegisterSchema, load_args, load_json
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -42,17 +42,21 @@ class Login(Resource):
     def post(self):
         credentials = load_json(LoginSchema())
         user = db.session.execute(db.select(User).filter_by(username=credentials["username"])).scalar_one_or_none()
+        if user is None:
+            check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS)
         return {"access_token": create_access_token(identity=str(user.id))}, 200
 
 
 class BlogList(Resource):
-    """GET /blogs: every post (public). POST /blogs {title, body}: publish one (logged-in users only)."""
+    """GET /blogs: the posts, a page at a time (public). POST /blogs {title, body}: publish one (logged-in users)."""
 
     def get(self):
-        blogs = db.session.execute(db.select(Blog).order_by(Blog.id)).scalars()
-        return BlogSchema(many=True).dump(blogs)
+        page = load_args(PageSchema())
+        query = db.select(Blog).where(Blog.id > page["after"]).order_by(Blog.id).limit(page["limit"] + 1)
+        blogs = db.session.execute(query).scalars().all()  # one more than a page: is there a next page?
+        return {"blogs": BlogSchema(many=True).dump(blogs[: page["limit"]]), "next": next_page(blogs, page["limit"])}
 
     # TODO 1: only a logged-in user may publish
     @jwt_required()
@@ -87,19 +91,33 @@ class BlogItem(Resource):
     @jwt_required()
     # END TODO 1
     def delete(self, blog_id):
-        blog = find_own_blog(blog_id)
-        db.session.delete(blog)
+        deleted = db.session.execute(db.delete(Blog).where(own_blog(blog_id))).rowcount
+        if not deleted:
+            refuse_change(blog_id)
         db.session.commit()
         return "", 204
 
     def update(self, blog_id, partial):
         """PUT replaces title and body; PATCH (partial) changes the fields it sends."""
-        blog = find_own_blog(blog_id)
         changes = load_json(BlogSchema(partial=partial))  # an unsaved Blog holding only the sent fields
-        blog.title = changes.title or blog.title
-        blog.body = changes.body or blog.body
+        statement = db.update(Blog).where(own_blog(blog_id)).values(
+            title=db.func.coalesce(changes.title, Blog.title),  # a field that was not sent keeps its value
+            body=db.func.coalesce(changes.body, Blog.body),
+        )
+        if not db.session.execute(statement).rowcount:
+            refuse_change(blog_id)
+        blog = db.session.get(Blog, blog_id, populate_existing=True)  # as saved; the write keeps others out
+        answer = BlogSchema().dump(blog)
         db.session.commit()
-        return BlogSchema().dump(blog)
+        return answer
+
+
+def next_page(blogs, limit):
+    """Where the next page is, or None after the last one (`blogs` holds up to limit + 1 posts). Pages go by id
+    ("after" the last one shown), so posts published or deleted meanwhile never move a post to another page."""
+    if len(blogs) <= limit:
+        return None
+    return f"/blogs?after={blogs[limit - 1].id}&limit={limit}"
 
 
 def find_blog(blog_id):
@@ -109,11 +127,18 @@ def find_blog(blog_id):
     return blog
 
 
-def find_own_blog(blog_id):
-    """The post, if the logged-in user wrote it: being logged in is not enough to change someone's post."""
-    blog = find_blog(blog_id)
-    # TODO 3: answer 403 when the logged-in user is not the post's author
-    if blog.author_id != current_user.id:
-        abort(403, message="Only the author of a post may change or delete it.")
+def own_blog(blog_id):
+    """The condition for changing a post: it has this id AND the logged-in user wrote it.
+
+    It goes inside the UPDATE or DELETE (... WHERE id = :id AND author_id = :me), so the database checks the
+    author and writes in one step: no other request can get between a check and the write (README: check-then-act).
+    """
+    # TODO 3: match only the post with this id whose author is the logged-in user (current_user)
+    return db.and_(Blog.id == blog_id, Blog.author_id == current_user.id)
     # END TODO 3
-    return blog
+
+
+def refuse_change(blog_id):
+    """The UPDATE or DELETE matched no row: say why. 404 if there is no such post; 403 if it is someone else's."""
+    find_blog(blog_id)
+    abort(403, message="Only the author of a post may change or delete it.")

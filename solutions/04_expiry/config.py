@@ -16,6 +16,7 @@ class ConfigError(RuntimeError):
 class Config:
     """The app's settings, read from `environ` (usually os.environ) when the app is created."""
 
+    MAX_CONTENT_LENGTH = 64 * 1024  # bytes; a larger request body is refused with 413 before it is read
     # flask-jwt-extended says {"msg": ...}, Flask-RESTful says {"message": ...}: use one key for both.
     JWT_ERROR_MESSAGE_KEY = "message"
     PROPAGATE_EXCEPTIONS = True

@@ -4,12 +4,14 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask
+from sqlalchemy import event
 
 from auth import load_user
 from commands import create_user_command
 from config import Config, check_settings
 from errors import FlaskErrorsApi, register_error_handlers
-from extensions import db, jwt
+from extensions import db, enforce_foreign_keys, jwt
+from models import MAX_ID
 from resources import BlogItem, BlogList, Health, Login, Register
 
 ENV_FILE = Path(__file__).with_name(".env")
@@ -28,6 +30,7 @@ def create_app(test_config=None):
     register_error_handlers(app, jwt)  # one JSON shape for every error (errors.py)
     db.init_app(app)
     with app.app_context():
+        event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
 
@@ -36,5 +39,5 @@ def create_app(test_config=None):
     api.add_resource(Register, "/register")
     api.add_resource(Login, "/login")
     api.add_resource(BlogList, "/blogs")
-    api.add_resource(BlogItem, "/blogs/<int:blog_id>")
+    api.add_resource(BlogItem, f"/blogs/<int(max={MAX_ID}):blog_id>")  # a bigger id is 404, like any unknown one
     return app

@@ -34,8 +34,13 @@ def error_response(status, code, message, errors=None, headers=None):
 
 
 def bearer_challenge(error, description):
-    """The WWW-Authenticate header of a 401 (RFC 6750): how to authenticate, and what was wrong."""
-    description = description.replace('"', "'")  # a double quote would end the header's quoted text
+    """The WWW-Authenticate header of a 401 (RFC 6750): how to authenticate, and what was wrong.
+
+    `description` is always our own fixed text, never the library's reason (which can hold text from the token,
+    and a newline in a header would let the client write headers of its own). RFC 6750 allows printable ASCII
+    without '"' and '\\' here; anything else is dropped, as a second line of defence.
+    """
+    description = "".join(char for char in description if " " <= char <= "~" and char not in '"\\')
     return {"WWW-Authenticate": f'{REALM}, error="{error}", error_description="{description}"'}
 
 
@@ -47,8 +52,10 @@ def token_missing(reason):
     if "Authorization" not in request.headers:
         message = "This needs a token: log in, then send it as 'Authorization: Bearer <token>'."
         return error_response(401, "token_missing", message, headers={"WWW-Authenticate": REALM})
-    headers = bearer_challenge("invalid_request", reason)
-    return error_response(401, "authorization_header_malformed", reason, headers=headers)
+    current_app.logger.info("Malformed Authorization header: %.200r", reason)  # the library's words: our log only
+    message = "The Authorization header must be 'Bearer <token>'."
+    headers = bearer_challenge("invalid_request", message)
+    return error_response(401, "authorization_header_malformed", message, headers=headers)
     # END TODO 1
 
 
@@ -57,7 +64,9 @@ def token_invalid(reason):
     token, a refresh token where an access token is needed. flask-jwt-extended says 422; RFC 6750 says 401.
     """
     # TODO 1: answer 401 with code "token_invalid" and a challenge with error="invalid_token"
-    return error_response(401, "token_invalid", reason, headers=bearer_challenge("invalid_token", reason))
+    current_app.logger.info("Invalid token: %.200r", reason)  # the reason can hold text from the token: log it
+    message = "The token is not valid. Log in to get a new one."
+    return error_response(401, "token_invalid", message, headers=bearer_challenge("invalid_token", message))
     # END TODO 1
 
 

@@ -1,16 +1,21 @@
 """The database tables, as Flask-SQLAlchemy models."""
+import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 
+MAX_ID = 2**63 - 1  # the largest id an INTEGER column holds (64 bits); a bigger one names no row
+
 
 class User(db.Model):
     """Someone who can log in. Only a hash of the password is stored, never the password itself."""
 
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a deleted user's id: old tokens name it
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(80), unique=True, nullable=False)
     password_hash = db.Column(db.String(255), nullable=False)
@@ -26,9 +31,26 @@ class Blog(db.Model):
     """A blog post. Its author is whoever was logged in when it was published."""
 
     __tablename__ = "blogs"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a deleted post's id: a late request names it
     id = db.Column(db.Integer, primary_key=True)
     title = db.Column(db.String(200), nullable=False)
     body = db.Column(db.Text, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=lambda: datetime.now(timezone.utc))
-    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    # Deleting a user deletes their posts: the database does it (ON DELETE CASCADE), in the same transaction.
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     author = db.relationship(User)
+
+
+def check_dummy_password(password):
+    """Check `password` against a hash of no one's password, and ignore the result.
+
+    Login calls this when the username is unknown. Without it, refusing an unknown user takes no hashing while a
+    wrong password takes one hash check (~0.1 s with scrypt), and the time of the answer tells who has an account.
+    """
+    check_password_hash(dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+
+
+@lru_cache
+def dummy_hash(method):
+    """A hash of a random password made with `method`, once: checking it costs what checking a real one costs."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)

@@ -1,0 +1,325 @@
+"""Lesson 06: login answers a fresh access token and a refresh token; /refresh rotates refresh tokens and revokes
+the whole login when a retired one comes back; changing the password needs a fresh token and ends every login.
+
+Time is moved with time-machine, never waited for. The concurrent double refresh runs against a real threaded
+server on 127.0.0.1.
+"""
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+import time_machine
+from flask_jwt_extended import create_access_token, create_refresh_token
+
+from conftest import TEST_SETTINGS, AuthActions, bearer, decode, run_sql, table_rows
+from course.notebook import LessonServer
+
+POST = {"title": "Hello", "body": "A post."}
+SHAPE_KEYS = {"status", "code", "message"}
+PASSWORD = AuthActions.PASSWORD
+NEW_PASSWORD = "a brand new passphrase"
+START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def assert_error_shape(response, status, code):
+    """The response is the course's one error shape (lesson 05), with this status and code."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.get_data()}"
+    assert response.is_json, f"expected a JSON body, got {response.content_type}"
+    body = response.get_json()
+    assert SHAPE_KEYS <= set(body) <= SHAPE_KEYS | {"errors"}, f"the body has keys {sorted(body)}"
+    assert (body["status"], body["code"]) == (status, code)
+    assert isinstance(body["message"], str) and body["message"]
+    assert response.status_code != 401 or response.headers["WWW-Authenticate"].startswith("Bearer")
+    return body
+
+
+@pytest.fixture
+def login(auth):
+    """A function that logs alice in (registering her the first time) and returns the JSON answer of /login."""
+
+    def log_in():
+        auth.register()  # a 409 after the first time: she exists
+        response = auth.login()
+        assert response.status_code == 200, f"logging in failed: {response.get_json()}"
+        return response.get_json()
+
+    return log_in
+
+
+def refresh(client, refresh_token):
+    return client.post("/refresh", headers=bearer(refresh_token))
+
+
+def refreshed(client, refresh_token):
+    """The JSON answer of a refresh that must succeed."""
+    response = refresh(client, refresh_token)
+    assert response.status_code == 200, f"refreshing failed: {response.get_json()}"
+    return response.get_json()
+
+
+def change_password(client, access_token, current=PASSWORD, new=NEW_PASSWORD):
+    body = {"current_password": current, "new_password": new}
+    return client.post("/password", json=body, headers=bearer(access_token))
+
+
+def fresh_token(app, auth):
+    """Register alice and make her a fresh access token directly, as a password login would."""
+    auth.register()
+    with app.app_context():
+        return create_access_token(identity="1", fresh=True)
+
+
+def stored_tokens(app):
+    return table_rows(app, "refresh_tokens")
+
+
+# --- Settings ----------------------------------------------------------------------------------------------
+
+def test_the_refresh_lifetime_comes_from_the_environment_in_days(app_module, monkeypatch):
+    monkeypatch.setenv("JWT_REFRESH_TOKEN_EXPIRES", "30")
+    app = app_module.create_app({"JWT_SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["JWT_REFRESH_TOKEN_EXPIRES"] == timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    "refresh_days, access_minutes",
+    [("0", "15"), ("-1", "15"), ("two", "15"), ("1.5", "15"), ("9" * 30, "15"), ("366", "15"), ("1", "1440")],
+    ids=["zero", "negative", "not a number", "not whole", "huge", "over a year", "not longer than access"],
+)
+def test_an_unusable_refresh_lifetime_stops_the_app_at_start_up(app_module, monkeypatch, refresh_days,
+                                                                   access_minutes):
+    monkeypatch.setenv("JWT_REFRESH_TOKEN_EXPIRES", refresh_days)
+    monkeypatch.setenv("JWT_ACCESS_TOKEN_EXPIRES", access_minutes)
+    with pytest.raises(Exception, match="JWT_REFRESH_TOKEN_EXPIRES"):
+        app_module.create_app({"JWT_SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+# --- Login: two tokens ---------------------------------------------------------------------------------------
+
+@pytest.mark.todo(1)
+def test_login_answers_a_fresh_access_token_and_a_refresh_token_with_their_lifetimes(login):
+    tokens = login()
+    access, refresh_claims = decode(tokens["access_token"]), decode(tokens["refresh_token"])
+    assert (access["type"], access["fresh"]) == ("access", True), "a password login gives a fresh token"
+    assert refresh_claims["type"] == "refresh"
+    assert access["exp"] - access["iat"] == timedelta(minutes=15).total_seconds()
+    assert refresh_claims["exp"] - refresh_claims["iat"] == timedelta(days=14).total_seconds()
+    assert access["sub"] == refresh_claims["sub"] == "1"
+
+
+@pytest.mark.todo(1)
+def test_each_login_stores_its_refresh_token_as_a_new_family(app, login):
+    first, second = login(), login()
+    rows = stored_tokens(app)
+    assert [row["jti"] for row in rows] == [decode(tokens["refresh_token"])["jti"] for tokens in (first, second)]
+    assert rows[0]["family"] != rows[1]["family"], "each login is a family of its own"
+    assert all(row["user_id"] == 1 and row["used_at"] is None and row["revoked_at"] is None for row in rows)
+
+
+@pytest.mark.todo(1)
+def test_a_login_that_asks_for_a_short_life_gets_no_refresh_token(app, auth, login):
+    assert "refresh_token" in login()
+    response = auth.client.post("/login", json={"username": "alice", "password": PASSWORD, "lifetime_minutes": 1})
+    assert response.status_code == 200
+    assert "refresh_token" not in response.get_json(), "a refresh token would outlive the minute that was asked for"
+    assert len(stored_tokens(app)) == 1
+
+
+# --- Each kind of token in its place -------------------------------------------------------------------------
+
+def test_an_access_token_cannot_refresh(client, login):
+    assert_error_shape(refresh(client, login()["access_token"]), 401, "refresh_token_required")
+
+
+@pytest.mark.todo(1)
+@pytest.mark.parametrize("method, path", [("post", "/blogs"), ("post", "/password")])
+def test_a_refresh_token_opens_nothing_but_refresh(client, app, login, method, path):
+    response = getattr(client, method)(path, json=POST, headers=bearer(login()["refresh_token"]))
+    assert_error_shape(response, 401, "access_token_required")
+    assert table_rows(app, "blogs") == []
+
+
+@pytest.mark.todo(1)
+def test_deleting_a_user_deletes_their_refresh_tokens(client, app, login):
+    refresh_token = login()["refresh_token"]
+    run_sql(app, "DELETE FROM users")  # the foreign key cascades: no refresh token outlives its user
+    assert stored_tokens(app) == []
+    assert_error_shape(refresh(client, refresh_token), 401, "token_revoked")
+
+
+def test_a_refresh_token_the_app_did_not_store_is_refused(client, app, login):
+    with app.app_context():
+        unknown = create_refresh_token(identity="1")  # correctly signed, but never handed out by /login
+    assert_error_shape(refresh(client, unknown), 401, "token_revoked")
+
+
+# --- Rotation ------------------------------------------------------------------------------------------------
+
+@pytest.mark.todo(2)
+def test_refresh_answers_a_new_access_token_that_is_not_fresh_and_works(client, login):
+    tokens = refreshed(client, login()["refresh_token"])
+    claims, refresh_claims = decode(tokens["access_token"]), decode(tokens["refresh_token"])
+    assert (claims["type"], claims["fresh"], claims["sub"]) == ("access", False, "1")
+    assert claims["exp"] - claims["iat"] == timedelta(minutes=15).total_seconds()
+    assert refresh_claims["exp"] - refresh_claims["iat"] == timedelta(days=14).total_seconds()
+    assert client.post("/blogs", json=POST, headers=bearer(tokens["access_token"])).status_code == 201
+
+
+@pytest.mark.todo(2)
+def test_refresh_rotates_the_refresh_token_within_its_family(client, app, login):
+    first = login()["refresh_token"]
+    second = refreshed(client, first)["refresh_token"]
+    third = refreshed(client, second)["refresh_token"]
+    assert decode(second)["type"] == "refresh"
+    rows = stored_tokens(app)
+    assert [row["jti"] for row in rows] == [decode(token)["jti"] for token in (first, second, third)]
+    assert len({row["family"] for row in rows}) == 1, "the tokens of one login share its family"
+    assert [row["used_at"] is not None for row in rows] == [True, True, False], "each token works once"
+    assert all(row["revoked_at"] is None for row in rows)
+
+
+# --- Reuse -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.todo(2, 3)
+def test_a_retired_refresh_token_presented_again_revokes_its_whole_family(client, app, login):
+    stolen = login()["refresh_token"]
+    successor = refreshed(client, stolen)["refresh_token"]  # the legitimate client refreshed first
+    assert_error_shape(refresh(client, stolen), 401, "refresh_token_reused")
+    assert_error_shape(refresh(client, successor), 401, "token_revoked")
+    assert all(row["revoked_at"] is not None for row in stored_tokens(app))
+
+
+@pytest.mark.todo(2, 3)
+def test_reuse_ends_that_login_only(client, app, login):
+    phone, laptop = login()["refresh_token"], login()["refresh_token"]
+    refreshed(client, phone)
+    assert_error_shape(refresh(client, phone), 401, "refresh_token_reused")
+    assert refreshed(client, laptop)["refresh_token"], "the user's other login goes on"
+
+
+# --- Freshness: changing the password ---------------------------------------------------------------------------
+
+@pytest.mark.todo(2, 4)
+def test_a_refreshed_access_token_cannot_change_the_password(client, auth, login):
+    not_fresh = refreshed(client, login()["refresh_token"])["access_token"]
+    assert_error_shape(change_password(client, not_fresh), 401, "fresh_token_required")
+    assert auth.login("alice", PASSWORD).status_code == 200, "the password is unchanged"
+
+
+@pytest.mark.todo(1)
+def test_a_fresh_access_token_changes_the_password_and_ends_every_login(client, app, auth, login):
+    phone, laptop = login(), login()
+    assert change_password(client, laptop["access_token"]).status_code == 204
+    assert_error_shape(refresh(client, phone["refresh_token"]), 401, "token_revoked")
+    assert_error_shape(refresh(client, laptop["refresh_token"]), 401, "token_revoked")
+    assert all(row["revoked_at"] is not None for row in stored_tokens(app))
+    assert_error_shape(auth.login("alice", PASSWORD), 401, "wrong_credentials")
+    assert auth.login("alice", NEW_PASSWORD).status_code == 200
+
+
+def test_a_wrong_current_password_changes_nothing(client, app, auth):
+    access_token = fresh_token(app, auth)
+    assert_error_shape(change_password(client, access_token, current="not my password"), 403, "wrong_password")
+    assert auth.login("alice", PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"current_password": PASSWORD, "new_password": "short"}, "new_password"),
+     ({"new_password": NEW_PASSWORD}, "current_password"),
+     ({"current_password": PASSWORD, "new_password": 12345678}, "new_password"),
+     ({"current_password": PASSWORD, "new_password": " " * 12}, "new_password"),
+     ({"current_password": PASSWORD, "new_password": "long enough\x00"}, "new_password"),
+     ({"current_password": "\ud800", "new_password": NEW_PASSWORD}, "current_password")],
+    ids=["new password too short", "current password missing", "not text", "blank", "NUL", "lone surrogate"],
+)
+def test_a_bad_password_change_names_the_field(client, app, auth, body, field):
+    response = client.post("/password", json=body, headers=bearer(fresh_token(app, auth)))
+    assert field in assert_error_shape(response, 400, "validation_failed")["errors"]
+    assert auth.login("alice", PASSWORD).status_code == 200
+
+
+# --- Expiry and pruning (the clock is frozen, then moved) -----------------------------------------------------------
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.mark.todo(1)
+def test_a_refresh_token_is_refused_once_it_has_expired(client, clock, login):
+    refresh_token = login()["refresh_token"]
+    clock.move_to(START + timedelta(days=14, seconds=1))
+    assert_error_shape(refresh(client, refresh_token), 401, "token_expired")
+
+
+@pytest.mark.todo(2)
+def test_each_refresh_token_lives_its_full_lifetime_from_when_it_was_issued(client, clock, login):
+    first = login()["refresh_token"]
+    clock.move_to(START + timedelta(days=13))
+    second = refreshed(client, first)["refresh_token"]
+    clock.move_to(START + timedelta(days=20))
+    assert refreshed(client, second)["access_token"], "a client that keeps using the app stays logged in"
+
+
+@pytest.mark.todo(1)
+def test_expired_logins_are_pruned_by_the_command_and_at_login(app, client, clock, login):
+    login()
+    clock.move_to(START + timedelta(days=14, seconds=1))
+    result = app.test_cli_runner().invoke(args=["prune-tokens"])
+    assert result.exit_code == 0, result.output
+    assert stored_tokens(app) == []
+    login()
+    clock.move_to(START + timedelta(days=28, seconds=2))  # that login has expired as well
+    newest = login()  # logging in prunes on the way
+    assert [row["jti"] for row in stored_tokens(app)] == [decode(newest["refresh_token"])["jti"]]
+
+
+# --- Two clients refreshing with the same token at the same moment ---------------------------------------------------
+
+ROUNDS = 6  # a check-then-act version loses about one round in two here: six rounds catch it 98 times in 100
+
+
+@pytest.fixture
+def server(app_module, tmp_path):
+    """The lesson's app on a real threaded server on 127.0.0.1, as in production: TESTING off, a database file."""
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'race.db'}"})
+    running = LessonServer(app).start()
+    yield running
+    running.stop()
+
+
+def refresh_at_once(server, refresh_token):
+    """Two clients POST /refresh with the same token, released together by a barrier; their responses."""
+    barrier = threading.Barrier(2)
+    responses = [None, None]
+
+    def client(index):
+        with requests.Session() as session:
+            barrier.wait(timeout=10)
+            responses[index] = session.post(server.url("/refresh"), headers=bearer(refresh_token), timeout=10)
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+@pytest.mark.todo(2, 3)
+def test_two_refreshes_with_one_token_at_once_have_exactly_one_winner(server):
+    credentials = {"username": "alice", "password": PASSWORD}
+    requests.post(server.url("/register"), json=credentials, timeout=10)
+    for _ in range(ROUNDS):
+        refresh_token = requests.post(server.url("/login"), json=credentials, timeout=10).json()["refresh_token"]
+        responses = refresh_at_once(server, refresh_token)
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [200, 401], f"exactly one refresh may succeed, got {statuses}"
+        winner, loser = sorted(responses, key=lambda response: response.status_code)
+        assert loser.json()["code"] == "refresh_token_reused"
+        successor = requests.post(server.url("/refresh"), headers=bearer(winner.json()["refresh_token"]), timeout=10)
+        assert successor.status_code == 401, "the family was revoked: the winner's new token is dead too"
+        assert successor.json()["code"] == "token_revoked"
