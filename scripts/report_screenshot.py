@@ -53,7 +53,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="course-report-") as scratch:
         work = Path(scratch)
         folders = make_class(work / "submissions")
-        subprocess.run([sys.executable, "-m", "course", "grade", *map(str, folders), "--jobs", "2", "--timeout", "30",
+        subprocess.run([sys.executable, "-m", "course", "grade", *map(str, folders), "--jobs", "2", "--timeout", "90",
                         "--csv", str(work / "grades.csv"), "--feedback", str(work / "feedback")], cwd=ROOT, check=True)
         with sync_playwright() as playwright:
             browser = launch(playwright)
