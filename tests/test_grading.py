@@ -23,10 +23,9 @@ STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
 WORKING = ["legacy_query_get", "expired_in_other_words", "missing_post_crashes"]
 BREAKAGE_NAMES = [name for name in BREAKAGES if name not in (*WORKING, *STOPS[1:])] + [
     "missing_lesson", "empty_lesson", "renamed_app"]
-# sample_submissions appends "\ndef broken(:" to the reference's resources.py: the error is 2 lines past its end.
-SYNTAX_ERROR_LINE = len((ROOT / "solutions" / BROKEN_LESSON / "resources.py").read_text().splitlines()) + 2
 REASONS = {
-    "syntax_error": f"app.py cannot be imported: SyntaxError in resources.py, line {SYNTAX_ERROR_LINE}: invalid syntax",
+    "syntax_error": "app.py cannot be imported: 02_login/resources.py:55 does not parse (SyntaxError: invalid syntax)\n"
+                    "    def broken(:",
     "import_error": "app.py cannot be imported: No module named 'a_module_that_does_not_exist' (not a file of the "
                     "lesson, and not a package in requirements.txt",
     "renamed_app": "app.py cannot be imported: there is no app.py in 02_login",
