@@ -9,10 +9,11 @@ from contextlib import contextmanager
 import jwt
 import pytest
 
+from course.browser import chromium_path, launch
 from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of, stop_reason
-from servers import GunicornServer, PostgreSQL, start_redis, started
+from servers import GunicornServer, PostgreSQL, missing, start_redis, started
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
 TEST_SETTINGS = {
@@ -297,3 +298,26 @@ def table_rows(app, table):
     """Every row of a database table, in the order of its first column (the id): tests check what was (or was
     not) saved. Without ORDER BY, PostgreSQL may return rows in any order (an updated row moves)."""
     return run_sql(app, f"SELECT * FROM {table} ORDER BY 1")
+
+
+# --- Programs the tests start --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (see course/browser.py), started once per test process."""
+    if chromium_path() is None:
+        missing("chromium", "chromium")
+    from playwright.sync_api import sync_playwright  # imported here: only browser tests need it
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab in a fresh context: no cookies or storage from other tests."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    yield context.new_page()
+    context.close()
