@@ -1,9 +1,9 @@
 """The instructor's grader, on a class of real submissions: good, untouched and broken in every way we know.
 
-One `python -m course grade` run grades them all (module fixture); each test checks one promise about it.
+One `python -m course grade` run grades them all (the `graded_class` fixture of tests/conftest.py, shared with
+test_html_report.py); each test checks one promise about it.
 """
 import csv
-import hashlib
 import json
 import shutil
 import subprocess
@@ -12,20 +12,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from course.lessons import LOCAL_FILES, ROOT
-from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission, solve_todos
+from course.lessons import ROOT
+from course.sample_submissions import (BREAKAGE_NAMES, BROKEN_LESSON, GRADE_WHEN_BROKEN, LOOPS, STOPS,
+                                       make_submission)
 
-BROKEN_LESSON = "02_login"
-# Stopping the program in the first lesson: the lessons after it must keep their points.
-STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
-# Breaking the second lesson so that none of it can be graded: the reason is said once.
-# Lessons 03 and 04 solved unlike the reference: graded on their own (working_differently)
-WORKING = ["legacy_query_get", "expired_in_other_words", "missing_post_crashes"]
-# Endless loops: graded apart (`looping`), with a short timeout, so that no other case waits for one or depends on
-# the timeout (a generous one: on a loaded machine a lesson's tests may take many seconds).
-LOOPS = ["loop_at_import", "loop_in_request"]
-BREAKAGE_NAMES = [name for name in BREAKAGES if name not in (*WORKING, *STOPS[1:], *LOOPS)] + [
-    "missing_lesson", "empty_lesson", "renamed_app"]
 REASONS = {
     "syntax_error": "app.py cannot be imported: 02_login/resources.py:55 does not parse (SyntaxError: invalid syntax)\n"
                     "    def broken(:",
@@ -43,65 +33,10 @@ REASONS = {
 }
 
 
-TAMPERING = """
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    report.outcome = "passed"
-    return report
-"""
-OWN_CODE = "\n\ndef describe(user):\n    name = user.username.title()\n    return f'{name} ({user.id})'\n"
-OWN_CODE_RESTYLED = ("\n\n# my own helper\ndef describe( user ):\n    name = user.username.title()  # nice\n\n"
-                     "    return f'{name} ({user.id})'\n")
-
-
-def fingerprint(folder):
-    """Every file under `folder` and a hash of its content: to prove that grading changed nothing."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade a class of submissions with lessons 01 and 02; return what the grader wrote and printed."""
-    work = tmp_path_factory.mktemp("class")
-    submissions = work / "submissions"
-    make_submission(submissions / "reference")
-    make_submission(submissions / "untouched", source="lessons")
-    make_submission(submissions / "repository_layout" / "lessons")  # a clone of the whole repository
-    for breakage in BREAKAGE_NAMES:
-        make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
-    for breakage in STOPS:
-        make_submission(submissions / f"first_lesson_{breakage}", broken_lesson="01_config", breakage=breakage)
-    make_submission(submissions / "unzipped" / "repo-main" / "lessons")  # a downloaded zip, unpacked
-    (submissions / "no_lessons").mkdir()
-    (submissions / "no_lessons" / "README.md").write_text("my notes\n")
-    tampered = make_submission(submissions / "tampered" / "lessons", source="lessons")
-    for part in ("tests", "course"):
-        shutil.copytree(ROOT / part, tampered.parent / part, ignore=shutil.ignore_patterns(*LOCAL_FILES))
-    shutil.copy(ROOT / "pyproject.toml", tampered.parent)
-    with (tampered.parent / "tests" / "conftest.py").open("a") as file:
-        file.write(TAMPERING)
-    (tampered.parent / "pytest.ini").write_text("[pytest]\n")
-    for name, extra in (("copy_a", OWN_CODE), ("copy_b", OWN_CODE_RESTYLED)):
-        copy = make_submission(submissions / name)
-        with (copy / "02_login" / "models.py").open("a") as file:
-            file.write(extra)
-    partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
-    solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
-    before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
-    folders = sorted(str(path) for path in submissions.iterdir())
-    result = subprocess.run(
-        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "300",
-         "--csv", str(work / "grades.csv"), "--json", str(work / "grades.json"), "--feedback", str(work / "feedback")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
-    after = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
-    with open(work / "grades.csv") as file:
-        rows = {row["submission"]: row for row in csv.DictReader(file)}
-    return {"result": result, "rows": rows, "work": work, "unchanged": before == after, "folders": folders,
-            "json": json.loads((work / "grades.json").read_text())}
+@pytest.fixture
+def graded(graded_class):
+    """The sample class graded with lessons 01 and 02 (tests/conftest.py): shared with test_html_report.py."""
+    return graded_class
 
 
 def grade(*arguments):
@@ -110,9 +45,9 @@ def grade(*arguments):
 
 
 def test_grading_finishes_and_prints_a_summary(graded):
-    assert graded["result"].returncode == 0, graded["result"].stderr[-2000:]
-    assert "submission" in graded["result"].stdout and "reference" in graded["result"].stdout
-    assert "100%" in graded["result"].stderr, "a progress bar while it runs"
+    assert graded["returncode"] == 0, graded["stderr"][-2000:]
+    assert "submission" in graded["stdout"] and "reference" in graded["stdout"]
+    assert "100%" in graded["stderr"], "a progress bar while it runs"
 
 
 def test_the_reference_gets_full_marks_in_either_layout(graded):
