@@ -17,7 +17,7 @@ import yaml
 
 from course.classroom import AUTOGRADING, WORKFLOW, autograding_json, workflow_yaml
 from course.lessons import LOCAL_FILES, ROOT, all_lessons
-from course.sample_submissions import solve_todos
+from course.sample_submissions import TAMPERING, solve_todos
 from course.scoring import todo_shares
 
 LESSONS = all_lessons()
@@ -26,15 +26,6 @@ TESTS = json.loads(AUTOGRADING.read_text())["tests"]
 STEPS = yaml.safe_load(WORKFLOW.read_text())["jobs"]["run-autograding-tests"]["steps"]
 GRADER_STEPS = [step for step in STEPS if step.get("uses", "").startswith("classroom-resources/autograding-command")]
 SETUP_STEP = next(step for step in STEPS if step["name"] == "Set up the course's own grader")
-# A hook that turns every failed test into a pass: what a student could add to their own conftest.py.
-TAMPERING = """
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    report.outcome = "passed"
-    return report
-"""
 # What the student's lessons/ holds: lesson id -> "solutions", "lessons" (untouched) or the TODOs done.
 WORK = {"01_config": [1], "02_login": "solutions", "03_protected_route": "lessons", "04_expiry": [2],
         "05_error_handling": "solutions"}
