@@ -66,3 +66,68 @@ def solve_todos(lesson_folder, solution_folder, numbers):
         path.write_text(REGION.sub(lambda match: solved[int(match.group(2))] if int(match.group(2)) in numbers
                                    else match.group(0), path.read_text()))
     return lesson_folder
+
+
+# --- The sample class: one graded class for the grader's and the report's tests ------------------------------
+
+BROKEN_LESSON = "02_login"
+# Stopping the program in the first lesson: the lessons after it must keep their points.
+STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
+# Solved unlike the reference, in lessons 03 and 04: graded on their own (tests/test_grading.py).
+WORKING = ["legacy_query_get", "expired_in_other_words", "missing_post_crashes"]
+# Endless loops: graded on their own with a short timeout, so that no other case waits for one.
+LOOPS = ["loop_at_import", "loop_in_request"]
+# Breaking the second lesson so that none of it can be graded: the reason is said once.
+BREAKAGE_NAMES = [name for name in BREAKAGES if name not in (*WORKING, *STOPS[1:], *LOOPS)] + [
+    "missing_lesson", "empty_lesson", "renamed_app"]
+# A hook that turns every failed test into a pass: what a student could add to their own conftest.py.
+TAMPERING = """
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    report.outcome = "passed"
+    return report
+"""
+OWN_CODE = "\n\ndef describe(user):\n    name = user.username.title()\n    return f'{name} ({user.id})'\n"
+OWN_CODE_RESTYLED = ("\n\n# my own helper\ndef describe( user ):\n    name = user.username.title()  # nice\n\n"
+                     "    return f'{name} ({user.id})'\n")
+# Students whose folder names and test messages are HTML (the report must show them as text).
+SCRIPT_NAME = "<script>alert(1)<script>"  # a folder name cannot hold "/", so no "</script>"
+IMAGE_NAME = "<img src=x onerror=alert(1)>"
+ODD_NAME = "Ana María #2 (100% done)"  # characters a link must encode
+HTML_MESSAGE = "<img src=x onerror=alert(2)> <b>not bold</b>"
+
+
+def make_class(submissions):
+    """A class of submissions for lessons 01 and 02: good, untouched, broken in every way we know, laid out in
+    every way we accept, tampered with, copied, and named in HTML. Return the submission folders, sorted."""
+    make_submission(submissions / "reference")
+    make_submission(submissions / "untouched", source="lessons")
+    make_submission(submissions / "repository_layout" / "lessons")  # a clone of the whole repository
+    for breakage in BREAKAGE_NAMES:
+        make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
+    for breakage in STOPS:
+        make_submission(submissions / f"first_lesson_{breakage}", broken_lesson="01_config", breakage=breakage)
+    make_submission(submissions / "unzipped" / "repo-main" / "lessons")  # a downloaded zip, unpacked
+    (submissions / "no_lessons").mkdir()
+    (submissions / "no_lessons" / "README.md").write_text("my notes\n")
+    tampered = make_submission(submissions / "tampered" / "lessons", source="lessons")
+    for part in ("tests", "course"):
+        shutil.copytree(ROOT / part, tampered.parent / part, ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    shutil.copy(ROOT / "pyproject.toml", tampered.parent)
+    with (tampered.parent / "tests" / "conftest.py").open("a") as file:
+        file.write(TAMPERING)
+    (tampered.parent / "pytest.ini").write_text("[pytest]\n")
+    for name, extra in (("copy_a", OWN_CODE), ("copy_b", OWN_CODE_RESTYLED)):
+        copy = make_submission(submissions / name)
+        with (copy / "02_login" / "models.py").open("a") as file:
+            file.write(extra)
+    partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
+    solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
+    make_submission(submissions / SCRIPT_NAME)
+    make_submission(submissions / IMAGE_NAME, source="lessons")
+    make_submission(submissions / ODD_NAME)
+    app = make_submission(submissions / "html_message") / "01_config" / "app.py"
+    app.write_text(f"raise RuntimeError({HTML_MESSAGE!r})\n" + app.read_text())
+    return sorted(str(path) for path in submissions.iterdir())

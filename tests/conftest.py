@@ -1,18 +1,26 @@
 """Fixtures every lesson's tests share. Which lesson folder they load comes from --target, which database
 the app uses from --database (see course/pytest_plugin.py).
 """
+import csv
+import fcntl
 import functools
+import hashlib
+import json
 import os
 import re
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import jwt
 import pytest
 
 from course.browser import chromium_path, launch
+from course.lessons import ROOT
 from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of, stop_reason
+from course.sample_submissions import make_class
 from servers import GunicornServer, PostgreSQL, missing, start_redis, started
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
@@ -321,3 +329,50 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 800})
     yield context.new_page()
     context.close()
+
+
+# --- One graded class, for the grader's tests and the report's ------------------------------------------------
+
+def fingerprint(folder):
+    """Every file under `folder` and a hash of its content: to prove that grading changed nothing."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """The sample class (course/sample_submissions.py) graded once with lessons 01 and 02 by `python -m course
+    grade`, its report written beside the CSV; return what the grader wrote and printed. Grading is the slow part
+    and both tests/test_grading.py and tests/test_html_report.py read it: with pytest-xdist they may run in two
+    processes, so the first one grades (holding a lock in the run's shared temporary folder) and writes down what
+    it got; the other reads that."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker of this run has in common
+    work = shared / "graded_class"
+    with open(shared / "graded_class.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not (work / "run.json").exists():
+            grade_the_class(work)
+    run = json.loads((work / "run.json").read_text())
+    assert run["returncode"] == 0, run["stderr"][-2000:]
+    with open(work / "grades.csv") as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    return {**run, "rows": rows, "work": work, "report": work / "grades.html",
+            "json": json.loads((work / "grades.json").read_text())}
+
+
+def grade_the_class(work):
+    submissions = work / "submissions"
+    folders = make_class(submissions)
+    before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
+    # A generous timeout: no case here is an endless loop, so none may depend on it (the loops: test_grading.py).
+    result = subprocess.run(
+        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "300",
+         "--csv", str(work / "grades.csv"), "--json", str(work / "grades.json"), "--feedback", str(work / "feedback")],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    after = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
+    run = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr,
+           "unchanged": before == after, "folders": folders}
+    (work / "run.json").write_text(json.dumps(run))

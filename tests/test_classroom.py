@@ -17,7 +17,7 @@ import yaml
 
 from course.classroom import AUTOGRADING, WORKFLOW, autograding_json, workflow_yaml
 from course.lessons import LOCAL_FILES, ROOT, all_lessons
-from course.sample_submissions import solve_todos
+from course.sample_submissions import TAMPERING, solve_todos
 from course.scoring import todo_shares
 
 LESSONS = all_lessons()
@@ -26,18 +26,14 @@ TESTS = json.loads(AUTOGRADING.read_text())["tests"]
 STEPS = yaml.safe_load(WORKFLOW.read_text())["jobs"]["run-autograding-tests"]["steps"]
 GRADER_STEPS = [step for step in STEPS if step.get("uses", "").startswith("classroom-resources/autograding-command")]
 SETUP_STEP = next(step for step in STEPS if step["name"] == "Set up the course's own grader")
-# A hook that turns every failed test into a pass: what a student could add to their own conftest.py.
-TAMPERING = """
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    report.outcome = "passed"
-    return report
-"""
 # What the student's lessons/ holds: lesson id -> "solutions", "lessons" (untouched) or the TODOs done.
 WORK = {"01_config": [1], "02_login": "solutions", "03_protected_route": "lessons", "04_expiry": [2],
         "05_error_handling": "solutions"}
+# The lessons whose Classroom commands are run: one TODO done of two, an untouched lesson, the other TODO done of
+# two. Every command runs a lesson's tests, so running them all would cost every lesson again; that every lesson's
+# commands and points come from lessons.toml and scoring is checked without running them (test_one_test_per_todo_...).
+SAMPLE = ["01_config", "03_protected_route", "04_expiry"]
+SAMPLE_TESTS = [test for test in TESTS if any(test["name"].startswith(lesson[:2] + " ") for lesson in SAMPLE)]
 
 
 def test_the_classroom_files_are_written_from_lessons_toml():
@@ -104,7 +100,7 @@ def student_repository(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def classroom_results(student_repository, tmp_path_factory):
-    """Run the workflow's set-up step (pip stubbed: the packages are installed here), then every command."""
+    """Run the workflow's set-up step (pip stubbed: the packages are installed here), then the sample's commands."""
     home = tmp_path_factory.mktemp("home")
     stubs = tmp_path_factory.mktemp("stubs")
     (stubs / "pip").write_text("#!/bin/sh\nexit 0\n")
@@ -118,7 +114,7 @@ def classroom_results(student_repository, tmp_path_factory):
                               capture_output=True, text=True, timeout=test["timeout"] * 60).returncode
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Classroom runs them one by one; two at a time is faster here
-        codes = dict(zip([test["name"] for test in TESTS], pool.map(run, TESTS), strict=True))
+        codes = dict(zip([test["name"] for test in SAMPLE_TESTS], pool.map(run, SAMPLE_TESTS), strict=True))
     return {"setup": setup, "codes": codes, "home": home}
 
 
@@ -138,17 +134,18 @@ def test_classroom_grades_with_the_templates_tests_and_says_they_were_changed(cl
 
 def test_classroom_and_course_grade_give_the_same_points(classroom_results, student_repository, tmp_path):
     classroom = {test["name"]: test["points"] if classroom_results["codes"][test["name"]] == 0 else 0
-                 for test in TESTS}
+                 for test in SAMPLE_TESTS}
     result = subprocess.run([sys.executable, "-m", "course", "grade", str(student_repository / "lessons"),
+                             "--lessons", ",".join(lesson[:2] for lesson in SAMPLE),
                              "--csv", str(tmp_path / "grades.csv"), "--feedback", str(tmp_path / "feedback")],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     with open(tmp_path / "grades.csv") as file:
         row = next(csv.DictReader(file))
-    for lesson in LESSONS:
+    for lesson in (lesson for lesson in LESSONS if lesson.id in SAMPLE):
         in_classroom = sum(points for name, points in classroom.items() if name.startswith(lesson.id[:2] + " "))
         assert int(row[lesson.id]) == in_classroom, lesson.id
-    assert int(row["total"]) == sum(classroom.values()) == 5 + 20 + 0 + 10 + 25
+    assert int(row["total"]) == sum(classroom.values()) == 5 + 0 + 10
 
 
 def test_the_student_edition_has_no_solutions_and_its_checks_still_work(tmp_path):

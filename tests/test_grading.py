@@ -1,9 +1,9 @@
 """The instructor's grader, on a class of real submissions: good, untouched and broken in every way we know.
 
-One `python -m course grade` run grades them all (module fixture); each test checks one promise about it.
+One `python -m course grade` run grades them all (the `graded_class` fixture of tests/conftest.py, shared with
+test_html_report.py); each test checks one promise about it.
 """
 import csv
-import hashlib
 import json
 import shutil
 import subprocess
@@ -12,17 +12,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from course.lessons import LOCAL_FILES, ROOT
-from course.sample_submissions import BREAKAGES, GRADE_WHEN_BROKEN, make_submission, solve_todos
+from course.lessons import ROOT
+from course.sample_submissions import (BREAKAGE_NAMES, BROKEN_LESSON, GRADE_WHEN_BROKEN, LOOPS, STOPS,
+                                       make_submission)
 
-BROKEN_LESSON = "02_login"
-# Stopping the program in the first lesson: the lessons after it must keep their points.
-STOPS = ["exit_at_import", "exit_in_create_app", "interrupt_in_request"]
-# Breaking the second lesson so that none of it can be graded: the reason is said once.
-# Lessons 03 and 04 solved unlike the reference: graded on their own (working_differently)
-WORKING = ["legacy_query_get", "expired_in_other_words", "missing_post_crashes"]
-BREAKAGE_NAMES = [name for name in BREAKAGES if name not in (*WORKING, *STOPS[1:])] + [
-    "missing_lesson", "empty_lesson", "renamed_app"]
 REASONS = {
     "syntax_error": "app.py cannot be imported: 02_login/resources.py:55 does not parse (SyntaxError: invalid syntax)\n"
                     "    def broken(:",
@@ -40,65 +33,10 @@ REASONS = {
 }
 
 
-TAMPERING = """
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    report.outcome = "passed"
-    return report
-"""
-OWN_CODE = "\n\ndef describe(user):\n    name = user.username.title()\n    return f'{name} ({user.id})'\n"
-OWN_CODE_RESTYLED = ("\n\n# my own helper\ndef describe( user ):\n    name = user.username.title()  # nice\n\n"
-                     "    return f'{name} ({user.id})'\n")
-
-
-def fingerprint(folder):
-    """Every file under `folder` and a hash of its content: to prove that grading changed nothing."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade a class of submissions with lessons 01 and 02; return what the grader wrote and printed."""
-    work = tmp_path_factory.mktemp("class")
-    submissions = work / "submissions"
-    make_submission(submissions / "reference")
-    make_submission(submissions / "untouched", source="lessons")
-    make_submission(submissions / "repository_layout" / "lessons")  # a clone of the whole repository
-    for breakage in BREAKAGE_NAMES:
-        make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
-    for breakage in STOPS:
-        make_submission(submissions / f"first_lesson_{breakage}", broken_lesson="01_config", breakage=breakage)
-    make_submission(submissions / "unzipped" / "repo-main" / "lessons")  # a downloaded zip, unpacked
-    (submissions / "no_lessons").mkdir()
-    (submissions / "no_lessons" / "README.md").write_text("my notes\n")
-    tampered = make_submission(submissions / "tampered" / "lessons", source="lessons")
-    for part in ("tests", "course"):
-        shutil.copytree(ROOT / part, tampered.parent / part, ignore=shutil.ignore_patterns(*LOCAL_FILES))
-    shutil.copy(ROOT / "pyproject.toml", tampered.parent)
-    with (tampered.parent / "tests" / "conftest.py").open("a") as file:
-        file.write(TAMPERING)
-    (tampered.parent / "pytest.ini").write_text("[pytest]\n")
-    for name, extra in (("copy_a", OWN_CODE), ("copy_b", OWN_CODE_RESTYLED)):
-        copy = make_submission(submissions / name)
-        with (copy / "02_login" / "models.py").open("a") as file:
-            file.write(extra)
-    partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
-    solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
-    before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
-    folders = sorted(str(path) for path in submissions.iterdir())
-    result = subprocess.run(
-        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "20",
-         "--csv", str(work / "grades.csv"), "--json", str(work / "grades.json"), "--feedback", str(work / "feedback")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
-    after = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
-    with open(work / "grades.csv") as file:
-        rows = {row["submission"]: row for row in csv.DictReader(file)}
-    return {"result": result, "rows": rows, "work": work, "unchanged": before == after, "folders": folders,
-            "json": json.loads((work / "grades.json").read_text())}
+@pytest.fixture
+def graded(graded_class):
+    """The sample class graded with lessons 01 and 02 (tests/conftest.py): shared with test_html_report.py."""
+    return graded_class
 
 
 def grade(*arguments):
@@ -107,9 +45,9 @@ def grade(*arguments):
 
 
 def test_grading_finishes_and_prints_a_summary(graded):
-    assert graded["result"].returncode == 0, graded["result"].stderr[-2000:]
-    assert "submission" in graded["result"].stdout and "reference" in graded["result"].stdout
-    assert "100%" in graded["result"].stderr, "a progress bar while it runs"
+    assert graded["returncode"] == 0, graded["stderr"][-2000:]
+    assert "submission" in graded["stdout"] and "reference" in graded["stdout"]
+    assert "100%" in graded["stderr"], "a progress bar while it runs"
 
 
 def test_the_reference_gets_full_marks_in_either_layout(graded):
@@ -167,7 +105,28 @@ def test_feedback_says_what_failed_in_plain_words(graded):
     assert "+ where" not in feedback and " at 0x" not in feedback, "no pytest introspection"
 
 
-def test_a_timeout_stops_the_whole_process_group(graded):
+@pytest.fixture(scope="module")
+def looping(tmp_path_factory):
+    """Lesson 02 with an endless loop (at import, in a request), graded alone with a short timeout."""
+    work = tmp_path_factory.mktemp("looping")
+    folders = [make_submission(work / loop, broken_lesson=BROKEN_LESSON, breakage=loop) for loop in LOOPS]
+    result = grade(*folders, "--lessons", "02", "--jobs", "2", "--timeout", "5", "--csv", work / "g.csv",
+                   "--json", work / "g.json", "--feedback", work / "feedback")
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(work / "g.csv") as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    return {"rows": rows, "work": work, "json": json.loads((work / "g.json").read_text())}
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_an_endless_loop_costs_its_lesson_with_the_reason(looping, loop):
+    assert looping["rows"][loop]["02_login"] == "0"
+    assert (looping["work"] / "feedback" / f"{loop}.md").read_text().count(REASONS[loop]) == 1, "said once"
+    problem = next(row for row in looping["json"] if row["submission"] == loop)["lessons"][BROKEN_LESSON]["problem"]
+    assert REASONS[loop] in problem
+
+
+def test_a_timeout_stops_the_whole_process_group(looping):
     leftovers = subprocess.run(["pgrep", "-f", "sleep 987"], capture_output=True, text=True).stdout
     assert leftovers == "", "the endless loop's child process outlived the grading"
 
@@ -208,11 +167,14 @@ def test_a_lesson_missing_from_the_target_is_named(tmp_path):
 @pytest.fixture(scope="module")
 def working_differently(tmp_path_factory):
     """Lessons 03 and 04 solved in ways the reference does not: User.query.get (a LegacyAPIWarning from the
-    learner's auth.py), and an expired-token message in other words."""
+    learner's auth.py), and an expired-token message in other words. Each submission holds only the lesson it
+    changes (the other one scores 0 as missing, without running its tests)."""
     work = tmp_path_factory.mktemp("working")
     folders = [make_submission(work / "legacy", broken_lesson="03_protected_route", breakage="legacy_query_get"),
                make_submission(work / "words", broken_lesson="04_expiry", breakage="expired_in_other_words"),
                make_submission(work / "regressed", broken_lesson="03_protected_route", breakage="missing_post_crashes")]
+    for folder, unused in zip(folders, ("04_expiry", "03_protected_route", "04_expiry"), strict=True):
+        shutil.rmtree(folder / unused)
     result = grade(*folders, "--lessons", "03,04", "--jobs", "2", "--csv", work / "g.csv", "--feedback",
                    work / "feedback")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -222,19 +184,19 @@ def working_differently(tmp_path_factory):
 
 def test_a_deprecation_warning_from_working_code_costs_nothing_and_is_advice(working_differently):
     rows, feedback = working_differently
-    assert (rows["legacy"]["03_protected_route"], rows["legacy"]["04_expiry"]) == ("25", "20")
+    assert rows["legacy"]["03_protected_route"] == "25"
     text = (feedback / "legacy.md").read_text()
     assert text.count("03_protected_route/auth.py:") == 1 and "LegacyAPIWarning" in text and "Advice" in text
 
 
 def test_an_expired_token_message_in_other_words_earns_full_marks(working_differently):
     rows, _ = working_differently
-    assert (rows["words"]["03_protected_route"], rows["words"]["04_expiry"]) == ("25", "20")
+    assert rows["words"]["04_expiry"] == "20"
 
 
 def test_breaking_what_the_starter_did_right_costs_the_lesson_and_says_what(working_differently):
     rows, feedback = working_differently
-    assert (rows["regressed"]["03_protected_route"], rows["regressed"]["04_expiry"]) == ("0", "20")
+    assert rows["regressed"]["03_protected_route"] == "0"
     text = (feedback / "regressed.md").read_text()
     assert "No TODO counts while something the starter did right is broken: a missing post is 404." in text
 
@@ -272,7 +234,7 @@ def test_grading_some_again_updates_their_rows_keeps_the_others_and_gives_the_sa
     gradebook.write_text((graded["work"] / "grades.csv").read_text())
     feedback = tmp_path / "feedback"
     again = [folder for folder in graded["folders"] if folder.endswith(("/reference", "/untouched", "/noisy"))]
-    result = grade(*again, "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback)
+    result = grade(*again, "--lessons", "01,02", "--jobs", "2", "--csv", gradebook, "--feedback", feedback)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"0 added, 3 updated, {len(graded['rows']) - 3} kept" in result.stdout
     with open(gradebook) as file:
