@@ -14,7 +14,12 @@ def load_user(jwt_header, jwt_payload):
     None makes flask-jwt-extended answer 401 (user_not_found, below), so a token outlives its user harmlessly.
     Registered in app.py with jwt.user_lookup_loader; protected views then read `current_user`.
     """
-    user_id = user_id_from(jwt_payload["sub"])
+    return find_user(jwt_payload["sub"])
+
+
+def find_user(sub):
+    """The User whose id is written in `sub` ("42"), or None. The claims loader (roles.py) uses it too."""
+    user_id = user_id_from(sub)
     return None if user_id is None else db.session.get(User, user_id)
 
 

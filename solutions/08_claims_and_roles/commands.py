@@ -1,11 +1,12 @@
-"""Command-line tasks for the app: flask --app app create-user USERNAME, flask --app app prune-tokens"""
+"""Command-line tasks for the app: flask --app app create-user USERNAME, prune-tokens, set-role USERNAME ROLE"""
 import click
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import User
+from models import ROLES, User
+from roles import change_role
 from schemas import RegisterSchema
 from tokens import prune_expired
 
@@ -37,3 +38,17 @@ def prune_tokens_command():
     pruned = prune_expired()
     db.session.commit()
     click.echo(f"Deleted {pruned} expired refresh token(s).")
+
+
+@click.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def set_role_command(username, role):
+    """Give a user a role: reader, author or admin. The only way to change one: no request can."""
+    user = db.session.execute(db.select(User).filter_by(username=username.lower())).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"There is no user {username!r}.")
+    change_role(user, role)  # and end their logins: no token may keep the old role
+    db.session.commit()
+    click.echo(f"{user.username!r} is now {role}. They must log in again.")

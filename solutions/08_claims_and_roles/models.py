@@ -9,16 +9,23 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from extensions import db
 
 MAX_ID = 2**63 - 1  # the largest id an INTEGER column holds (64 bits); a bigger one names no row
+# What a user may do, from least to most; each role may do everything the roles before it may (roles.py).
+ROLES = ("reader", "author", "admin")
 
 
 class User(db.Model):
     """Someone who can log in. Only a hash of the password is stored, never the password itself."""
 
     __tablename__ = "users"
-    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a deleted user's id: old tokens name it
+    __table_args__ = (
+        db.CheckConstraint(db.column("role").in_(ROLES), name="known_role"),  # the database refuses any other role
+        {"sqlite_autoincrement": True},  # never reuse a deleted user's id: old tokens name it
+    )
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(80), unique=True, nullable=False)
     password_hash = db.Column(db.String(255), nullable=False)
+    # A new user gets the least; only `flask --app app set-role` changes it (commands.py): no request can.
+    role = db.Column(db.String(20), nullable=False, default="reader", server_default="reader")
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
@@ -36,6 +43,8 @@ class Blog(db.Model):
     title = db.Column(db.String(200), nullable=False)
     body = db.Column(db.Text, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=lambda: datetime.now(timezone.utc))
+    # A draft (False) is seen by its author only; a post is published unless the author says otherwise.
+    published = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     # Deleting a user deletes their posts: the database does it (ON DELETE CASCADE), in the same transaction.
     author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     author = db.relationship(User)

@@ -1,14 +1,16 @@
 """The API's endpoints, as Flask-RESTful resources."""
 from datetime import timedelta
 
-from flask import current_app
-from flask_jwt_extended import create_access_token, current_user, get_jwt, jwt_required
+from flask import current_app, request
+from flask_jwt_extended import create_access_token, current_user, get_current_user, get_jwt, jwt_required
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Blog, User, check_dummy_password
-from schemas import BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, load_args, load_json
+from roles import role_required
+from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
+                     load_json)
 from tokens import (find_refresh_token, issue_refresh_token, new_family, prune_expired, retire, revoke_every_family,
                     revoke_family)
 
@@ -39,7 +41,7 @@ class Register(Resource):
         except IntegrityError:  # the username is taken (the column is unique)
             db.session.rollback()
             abort(409, message="That username is already taken.", code="username_taken")
-        return {"id": user.id, "username": user.username}, 201
+        return UserSchema().dump(user), 201  # id, username and role ("reader": every new user starts there)
 
 
 class Login(Resource):
@@ -106,16 +108,39 @@ class Password(Resource):
         return "", 204
 
 
-class BlogList(Resource):
-    """GET /blogs: the posts, a page at a time (public). POST /blogs {title, body}: publish one (logged-in users)."""
-
-    def get(self):
-        page = load_args(PageSchema())
-        query = db.select(Blog).where(Blog.id > page["after"]).order_by(Blog.id).limit(page["limit"] + 1)
-        blogs = db.session.execute(query).scalars().all()  # one more than a page: is there a next page?
-        return {"blogs": BlogSchema(many=True).dump(blogs[: page["limit"]]), "next": next_page(blogs, page["limit"])}
+class Me(Resource):
+    """GET /me: the user the token names, their role now (from the database), and the claims of the token itself."""
 
     @jwt_required()
+    def get(self):
+        return {**UserSchema().dump(current_user), "claims": get_jwt()}
+
+
+class UserList(Resource):
+    """GET /users: every user with their role, a page at a time (admins only). Never a password hash."""
+
+    @role_required("admin")
+    def get(self):
+        page = load_args(PageSchema())
+        query = db.select(User).where(User.id > page["after"]).order_by(User.id).limit(page["limit"] + 1)
+        users = db.session.execute(query).scalars().all()
+        return {"users": UserSchema(many=True).dump(users[: page["limit"]]), "next": next_page(users, page["limit"])}
+
+
+class BlogList(Resource):
+    """GET /blogs: the posts anyone may see, a page at a time; a logged-in author sees their drafts too.
+    POST /blogs {title, body, published}: write one (authors and admins)."""
+
+    # TODO 3: a token is optional here: anyone may list, and a valid token shows its user's drafts as well
+    @jwt_required(optional=True)
+    # END TODO 3
+    def get(self):
+        page = load_args(PageSchema())
+        query = db.select(Blog).where(visible_posts(), Blog.id > page["after"]).order_by(Blog.id)
+        blogs = db.session.execute(query.limit(page["limit"] + 1)).scalars().all()  # one more: is there a next page?
+        return {"blogs": BlogSchema(many=True).dump(blogs[: page["limit"]]), "next": next_page(blogs, page["limit"])}
+
+    @role_required("author")
     def post(self):
         blog = load_json(BlogSchema())
         blog.author = current_user  # the user the token names, never a field the client sends
@@ -125,24 +150,25 @@ class BlogList(Resource):
 
 
 class BlogItem(Resource):
-    """GET /blogs/<id>: one post (public). PUT, PATCH, DELETE: its author only."""
+    """GET /blogs/<id>: one post (a draft for its author only). PUT, PATCH: its author. DELETE: its author or an admin."""
 
+    @jwt_required(optional=True)
     def get(self, blog_id):
         return BlogSchema().dump(find_blog(blog_id))
 
-    @jwt_required()
+    @role_required("author")
     def put(self, blog_id):
         return self.update(blog_id, partial=False)
 
-    @jwt_required()
+    @role_required("author")
     def patch(self, blog_id):
         return self.update(blog_id, partial=True)
 
-    @jwt_required()
+    @role_required("author")
     def delete(self, blog_id):
-        deleted = db.session.execute(db.delete(Blog).where(own_blog(blog_id))).rowcount
+        deleted = db.session.execute(db.delete(Blog).where(deletable_blog(blog_id))).rowcount
         if not deleted:
-            refuse_change(blog_id)
+            refuse_change(blog_id, "Only the author of a post, or an admin, may delete it.")
         db.session.commit()
         return "", 204
 
@@ -152,6 +178,7 @@ class BlogItem(Resource):
         statement = db.update(Blog).where(own_blog(blog_id)).values(
             title=db.func.coalesce(changes.title, Blog.title),  # a field that was not sent keeps its value
             body=db.func.coalesce(changes.body, Blog.body),
+            published=db.func.coalesce(changes.published, Blog.published),  # a draft is published by setting it true
         )
         if not db.session.execute(statement).rowcount:
             refuse_change(blog_id)
@@ -161,16 +188,31 @@ class BlogItem(Resource):
         return answer
 
 
-def next_page(blogs, limit):
-    """Where the next page is, or None after the last one (`blogs` holds up to limit + 1 posts). Pages go by id
-    ("after" the last one shown), so posts published or deleted meanwhile never move a post to another page."""
-    if len(blogs) <= limit:
+def next_page(rows, limit):
+    """Where the next page is, or None after the last one (`rows` holds up to limit + 1 rows). Pages go by id
+    ("after" the last one shown), so rows added or deleted meanwhile never move a row to another page."""
+    if len(rows) <= limit:
         return None
-    return f"/blogs?after={blogs[limit - 1].id}&limit={limit}"
+    return f"{request.path}?after={rows[limit - 1].id}&limit={limit}"
+
+
+def visible_posts():
+    """The condition a post must meet to be shown to whoever is asking: published, or their own draft.
+
+    get_current_user() is the User of the request's token, or None when no token was sent: that needs
+    @jwt_required(optional=True) on the view. (`current_user` cannot be compared with None: it is a proxy.)
+    """
+    # TODO 3: anonymous readers see published posts; a logged-in user also sees the posts they wrote
+    reader = get_current_user()
+    if reader is None:
+        return Blog.published
+    return db.or_(Blog.published, Blog.author_id == reader.id)
+    # END TODO 3
 
 
 def find_blog(blog_id):
-    blog = db.session.get(Blog, blog_id)
+    """The post `blog_id` if the caller may see it; 404 otherwise (someone else's draft is not said to exist)."""
+    blog = db.session.execute(db.select(Blog).where(Blog.id == blog_id, visible_posts())).scalar_one_or_none()
     if blog is None:
         abort(404, message=f"There is no blog post {blog_id}.")
     return blog
@@ -179,13 +221,23 @@ def find_blog(blog_id):
 def own_blog(blog_id):
     """The condition for changing a post: it has this id AND the logged-in user wrote it.
 
-    It goes inside the UPDATE or DELETE (... WHERE id = :id AND author_id = :me), so the database checks the
+    It goes inside the UPDATE (... WHERE id = :id AND author_id = :me), so the database checks the
     author and writes in one step: no other request can get between a check and the write (README: check-then-act).
     """
     return db.and_(Blog.id == blog_id, Blog.author_id == current_user.id)
 
 
-def refuse_change(blog_id):
+def deletable_blog(blog_id):
+    """The condition for deleting a post: it has this id AND (the logged-in user wrote it OR is an admin now).
+
+    "An admin now" is asked of the database, in the DELETE itself, never of the token's role claim: the claim was
+    written at login, and an admin demoted since then would still be one for as long as the token lives.
+    """
+    is_admin_now = db.select(User.id).where(User.id == current_user.id, User.role == "admin").exists()
+    return db.and_(Blog.id == blog_id, db.or_(Blog.author_id == current_user.id, is_admin_now))
+
+
+def refuse_change(blog_id, message="Only the author of a post may change it."):
     """The UPDATE or DELETE matched no row: say why. 404 if there is no such post; 403 if it is someone else's."""
     find_blog(blog_id)
-    abort(403, message="Only the author of a post may change or delete it.")
+    abort(403, message=message)

@@ -87,6 +87,7 @@ class BlogSchema(Schema):
     body = Text(required=True, validate=[Length(min=1, max=10_000), not_blank])
     author = fields.Function(lambda blog: blog.author.username, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    published = fields.Boolean(truthy={True}, falsy={False})  # JSON true or false; a new post is published by default
 
     @post_load
     def make_blog(self, data, **kwargs):
@@ -94,8 +95,17 @@ class BlogSchema(Schema):
         return Blog(**data)
 
 
+class UserSchema(Schema):
+    """A user as the API shows them (never sent by clients). It has no field for the password hash, so no answer
+    can hold one."""
+
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+
+
 class PageSchema(Schema):
-    """Which page of posts to show: GET /blogs?limit=20&after=40 shows up to 20 posts whose id is above 40."""
+    """Which page to show: GET /blogs?limit=20&after=40 shows up to 20 posts whose id is above 40 (/users too)."""
 
     class Meta:
         unknown = EXCLUDE
