@@ -51,4 +51,4 @@ def set_role_command(username, role):
         raise click.ClickException(f"There is no user {username!r}.")
     change_role(user, role)  # and end their logins: no token may keep the old role
     db.session.commit()
-    click.echo(f"{user.username!r} is now {role}. They must log in again.")
+    click.echo(f"The role of {user.username!r} is now {role}; they must log in again.")
