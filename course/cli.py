@@ -1,15 +1,18 @@
 """The course's command line: python -m course COMMAND (or `course COMMAND`). `--help` lists the commands."""
 import argparse
 import os
+import socket
 import sys
 import time
 from pathlib import Path
 
+from course.environment import how_to_install, missing_packages
 from course.envfile import ensure_env_file
 from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
+from course.loader import import_problem, load_app_module
 from course.report import explain_failure, in_plain_words, requirements
-from course.runner import run_tests
+from course.runner import COULD_NOT_START, run_tests
 from course.scoring import score_lesson, todo_shares
 
 
@@ -23,16 +26,17 @@ def check(args):
         raise ValueError(f"lesson {lesson.id} has TODOs 1 to {len(lesson.todos)}, not {todo}")
     run = run_tests([lesson], target_folder(args.target), timeout=args.timeout)[lesson.id]
     print(f"Lesson {lesson.id[:2]} · {lesson.title}  ({args.target}/{lesson.id})\n")
-    if run.problem:
-        print(f"  The tests could not run: {run.problem}.")
+    if run.problem:  # nothing could be checked: say why, and nothing else (no TODO is to blame)
+        problem = run.problem if run.problem.startswith(COULD_NOT_START) else f"the tests could not run: {run.problem}"
+        print(f"  {problem[0].upper()}{problem[1:]}\n\n  Nothing else could be checked until this is fixed.")
         return 1
     checked = requirements(run)
     for requirement in checked:
         print(f"  {'✔' if requirement.passed else '✘'} {requirement.words}")
     failing = [requirement for requirement in checked if not requirement.passed]
     scored = score_lesson(lesson, run)
-    print(f"\n{len(checked) - len(failing)} of {len(checked)} requirements pass: {scored.points} of {lesson.points} "
-          f"points (TODOs done: {', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}).")
+    print(f"\n{score_words(scored)}. TODOs done: "
+          f"{', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}.")
     if scored.broken:
         print("No TODO counts while something the starter already did right is broken: "
               + "; ".join(sorted({in_plain_words(name) for name in scored.broken})) + ".")
@@ -47,19 +51,29 @@ def check(args):
     return 0 if not failing else 1
 
 
+def score_words(scored):
+    """A lesson's score as `check` and `progress` both say it: "13 of 20 points (2 of 3 TODOs)"."""
+    return (f"{scored.points} of {scored.lesson.points} points "
+            f"({sum(scored.done.values())} of {len(scored.done)} TODOs)")
+
+
 def progress(args):
     """Every lesson, whether your version passes, and the next one to do."""
     lessons = all_lessons()
     runs = run_tests(lessons, target_folder(args.target), timeout=args.timeout)
-    print(f"{'#':<3} {'lesson':<18} {'status':<14} concept")
+    print(f"{'#':<3} {'lesson':<18} {'score':<38} concept")
     next_lesson = None
     for lesson in lessons:
         run = runs[lesson.id]
         scored = score_lesson(lesson, run)
-        status = "done" if run.all_passed else "not run" if run.problem else f"{scored.points}/{lesson.points} points"
-        print(f"{lesson.id[:2]:<3} {lesson.title:<18} {status:<14} {lesson.concept}")
+        status = f"done, {score_words(scored)}" if run.all_passed else "not run (check says why)" if run.problem \
+            else score_words(scored)
+        print(f"{lesson.id[:2]:<3} {lesson.title:<18} {status:<38} {lesson.concept}")
         if next_lesson is None and not run.all_passed:
             next_lesson = lesson
+    could_not_start = {run.problem for run in runs.values() if run.problem.startswith(COULD_NOT_START)}
+    for problem in could_not_start:
+        print(f"\n{problem[0].upper()}{problem[1:]}")
     if next_lesson is None:
         print("\nEvery lesson passes. Well done!")
     else:
@@ -71,8 +85,16 @@ def progress(args):
 def hint(args):
     """The lesson's next hint (each call shows one more)."""
     lesson = find_lesson(args.lesson)
-    number, total, text = next_hint(lesson, target_folder(args.target))
+    hint = next_hint(lesson, target_folder(args.target), start_over=args.again)
+    again = f"python -m course hint {lesson.id[:2]} --again"
+    if hint is None:
+        print(f"You have seen all {len(lesson.hints)} hints of lesson {lesson.id[:2]}. To read them again from the "
+              f"first: {again}")
+        return 0
+    number, total, text = hint
     print(f"Hint {number} of {total} for lesson {lesson.id[:2]} · {lesson.title}:\n\n{text}")
+    if number == total:
+        print(f"\nThat was the last hint. To read them again from the first: {again}")
     return 0
 
 
@@ -82,11 +104,32 @@ def serve(args):
     written = ensure_env_file(folder)
     if written:
         print(f"Created {written} with a freshly generated JWT_SECRET_KEY (git ignores it; keep it secret).")
+    problem = serving_problem(folder, args.port)
+    if problem:  # said plainly, instead of a traceback through flask's and click's code
+        print(problem, file=sys.stderr)
+        return 1
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1", "--port", str(args.port)]
     sys.stdout.flush()
     os.chdir(folder)
     os.umask(0o077)  # what the server creates (instance/, the SQLite database) is readable by its owner only
     os.execv(sys.executable, command)  # this process becomes the Flask server (Ctrl-C stops it)
+
+
+def serving_problem(folder, port):
+    """Why the lesson's app cannot be served, checked before Flask starts it: its app.py does not import, or the
+    port is taken. None when all is well."""
+    try:
+        load_app_module(folder)
+    except (Exception, SystemExit, KeyboardInterrupt) as error:
+        return import_problem(error, folder)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's server does
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return (f"Port {port} is in use by another program: stop that program, or choose another port, "
+                    f"e.g. python -m course serve {folder.name[:2]} --port {port + 1}")
+    return None
 
 
 def watch(args):
@@ -180,13 +223,14 @@ def build_parser():
 
     sub = command("hint", hint, "show the lesson's next hint")
     sub.add_argument("lesson")
+    sub.add_argument("--again", action="store_true", help="start over from the first hint")
     sub.add_argument("--target", default="lessons", help="folder of your lesson folders (default: lessons)")
 
     sub = command("serve", serve, "run a lesson's app on 127.0.0.1")
     sub.add_argument("lesson")
     sub.add_argument("--solution", action="store_true", help="run the reference instead of lessons/")
     sub.add_argument("--target", default="lessons", help="folder of lesson folders (default: lessons)")
-    sub.add_argument("--port", type=int, default=5000)
+    sub.add_argument("--port", type=int, default=5000, help="the port to serve on (default: 5000)")
 
     sub = command("watch", watch, "check a lesson each time you save, then move on to the next")
     sub.add_argument("lesson", nargs="?", help="where to start (default: lesson 01)")
@@ -213,6 +257,10 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    missing = missing_packages()
+    if missing:  # first, or the tests would fail to start with "No module named ..."
+        print("\n".join(how_to_install(missing)), file=sys.stderr)
+        return 2
     try:
         return args.run(args)
     except (LookupError, ValueError) as error:

@@ -5,12 +5,14 @@ import json
 SHOWN_FILE = ".course-hints.json"
 
 
-def next_hint(lesson, folder):
-    """The next hint of `lesson` as (number, total, text); the last one again once all were shown.
+def next_hint(lesson, folder, start_over=False):
+    """The next hint of `lesson` as (number, total, text); None once all were shown (until `start_over`).
     `folder` holds the learner's lesson folders (usually lessons/)."""
     shown_file = folder / SHOWN_FILE
     shown = _load(shown_file)
-    number = min(shown.get(lesson.id, 0) + 1, len(lesson.hints))
+    number = 1 if start_over else shown.get(lesson.id, 0) + 1
+    if number > len(lesson.hints):
+        return None
     shown[lesson.id] = number
     shown_file.write_text(json.dumps(shown, indent=2) + "\n")
     return number, len(lesson.hints), lesson.hints[number - 1]

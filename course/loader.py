@@ -62,8 +62,13 @@ def import_problem(error, folder):
         if not (folder / f"{top}.py").exists() and not (folder / top).is_dir():
             return (f"{IMPORT_FAILED} No module named {top!r} (not a file of the lesson, and not a package in "
                     "requirements.txt: the course installs only those)")
-    if isinstance(error, SyntaxError) and error.filename:
-        return f"{IMPORT_FAILED} SyntaxError in {Path(error.filename).name}, line {error.lineno}: {error.msg}"
+    if isinstance(error, SyntaxError) and error.filename:  # nothing of the lesson runs: say where, and show the line
+        file = Path(error.filename)
+        where = file.name
+        if _is_inside(file, folder):  # 02_login/app.py, as the learner knows it
+            where = f"{folder.name}/{file.resolve().relative_to(folder.resolve())}"
+        line = f"\n    {error.text.strip()}" if error.text and error.text.strip() else ""
+        return f"{IMPORT_FAILED} {where}:{error.lineno} does not parse ({type(error).__name__}: {error.msg}){line}"
     where = ""
     traceback = error.__traceback__
     while traceback:  # the last line of the lesson's own code that the error went through

@@ -37,6 +37,26 @@ def pytest_configure(config):
             config.addinivalue_line("filterwarnings", f"always::Warning:^({'|'.join(map(re.escape, names))})$")
 
 
+def pytest_report_header(config):
+    """Which lesson folders are tested, first thing in pytest's output: without --target, the reference."""
+    folder = config.target_folder
+    if config.getoption("--target") == "solutions":
+        return f"target: {folder} (the reference solutions; your work: --target lessons, or python -m course check NN)"
+    return f"target: {folder}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus):
+    """pytest run where there are no tests (inside lessons/, say) collects nothing: say where to run it from."""
+    here = Path.cwd().resolve()
+    if exitstatus != pytest.ExitCode.NO_TESTS_COLLECTED or here == ROOT:
+        return
+    lesson_id = next((part for part in here.parts if re.fullmatch(r"\d\d_\w+", part)), "NN_slug")  # inside one?
+    terminalreporter.write_line(
+        f"No tests here: the course's tests are in {ROOT / 'tests'}. From {ROOT}, run\n"
+        f"    python -m course check {lesson_id[:2]}\n"
+        f"or  python -m pytest tests/test_{lesson_id}.py --target lessons", yellow=True)
+
+
 def submission_module_names(folder):
     """The module names a submission's lessons import their own files by (app, models, ...): the loader puts a
     lesson folder first on sys.path, so while a lesson runs, a module of that name is the lesson's."""

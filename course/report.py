@@ -53,13 +53,40 @@ def requirements(run):
     return list(grouped.values())
 
 
+SETTING_UP = "while setting the test up: "  # how the runner marks a failure in a fixture (course/runner.py)
+# A value the test wrote itself, on the right of `==`: a number, a string, True, False or None.
+LITERAL = re.compile(r"""-?\d+(\.\d+)?|'[^']*'|"[^"]*"|True|False|None""")
+
+
 def expected_and_got(message):
-    """Split pytest's first assertion line `assert GOT == EXPECTED` into (expected, got), when it is one."""
-    for line in message.splitlines():
-        match = re.match(r"^(?:AssertionError: )?assert (.+?) == (.+)$", line.strip())
-        if match:
-            return match.group(2), match.group(1)
-    return None
+    """Split pytest's `assert GOT == EXPECTED` into (expected, got), only when the test compared a value with a
+    literal it wrote (`assert response.status_code == 201`). When both sides were computed (two responses, say),
+    neither is "the expected one": pytest then adds a `+  and ...` line, or the right side is not a literal."""
+    lines = message.removeprefix(SETTING_UP).splitlines()
+    match = re.match(r"^(?:AssertionError: )?assert (.+?) == (.+)$", lines[0].strip()) if lines else None
+    if not match or not LITERAL.fullmatch(match.group(2)) or any(line.strip().startswith("+  and") for line in lines):
+        return None
+    return match.group(2), match.group(1)
+
+
+def own_message(message):
+    """The test's own words for a failed `assert x, "words"` (all their lines), or "" when it gave none.
+    pytest puts them after "AssertionError: " and before its own `assert ...` line."""
+    text = message.removeprefix(SETTING_UP)
+    if not text.startswith("AssertionError: ") or text.startswith("AssertionError: assert "):
+        return ""
+    words = []
+    for line in text.removeprefix("AssertionError: ").splitlines():
+        if line.startswith("assert "):
+            break
+        words.append(line)
+    return "\n".join(words).strip()
+
+
+def todos_named(words):
+    """The TODO numbers a message names: "do TODOs 1 and 2 first" -> [1, 2]."""
+    named = re.findall(r"\bTODOs? (\d+(?:(?:, | and | or )\d+)*)", words)
+    return sorted({int(number) for group in named for number in re.findall(r"\d+", group)})
 
 
 def first_line(message):
@@ -70,13 +97,23 @@ def first_line(message):
 
 
 def explain_failure(lesson, outcome):
-    """Lines that say what a failed test expected, what came back, and which TODO to look at."""
+    """Lines that say what a failed test expected, what came back, and which TODO to look at: the test's own
+    message when it has one (and the TODOs that message names), else expected and got for a comparison with a
+    literal, else pytest's first line."""
     lines = [f"{in_plain_words(outcome.name)}" + (f" ({variant(outcome.name)})" if variant(outcome.name) else "")]
+    words = own_message(outcome.message)
     pair = expected_and_got(outcome.message)
-    if pair:
+    todos = outcome.todos
+    if words:
+        setting_up = "while setting the test up: " if outcome.message.startswith(SETTING_UP) else ""
+        lines += [f"  {setting_up}{line}" if index == 0 else f"  {line}"
+                  for index, line in enumerate(words.splitlines())]
+        todos = todos_named(words) or todos
+    elif pair:
         lines += [f"  expected: {pair[0]}", f"  got:      {pair[1]}"]
     else:
         lines.append(f"  {first_line(outcome.message)}")
-    for number in outcome.todos:
-        lines.append(f"  look at TODO {number}: {lesson.todo(number)}")
+    for number in todos:
+        if 1 <= number <= len(lesson.todos):
+            lines.append(f"  look at TODO {number}: {lesson.todo(number)}")
     return lines

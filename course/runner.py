@@ -8,6 +8,7 @@ the lessons after it run again in a fresh process. Output goes to a file, never 
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +61,9 @@ def run_tests(lessons, target, timeout=None):
         finished, problem = _run_once(remaining, target, timeout)
         runs.update(finished)
         remaining = [lesson for lesson in remaining if lesson.id not in runs]
+        if problem.startswith(COULD_NOT_START):  # no lesson fares better in another run: say it for each
+            runs.update({lesson.id: LessonRun(lesson.id, problem=problem) for lesson in remaining})
+            return runs
         if remaining:  # the run stopped inside the first unfinished lesson: blame it, run the rest again
             runs[remaining[0].id] = LessonRun(remaining[0].id, problem=problem)
             remaining = remaining[1:]
@@ -77,6 +81,10 @@ def _run_once(lessons, target, timeout):
         prefix = str(target).rstrip("/") + "/"
         outcomes = _read_log(log, prefix) if log.exists() else {}
         advice = _read_warnings(log, prefix) if log.exists() else []
+        # No report log: pytest itself did not start. Exit code 2 or 4 and no test reported: it stopped while
+        # reading its configuration or collecting the tests (a missing package, say), before any lesson's code.
+        if exit_code is not None and (not log.exists() or exit_code in (2, 4) and not outcomes):
+            return {}, f"{COULD_NOT_START} {why_not_started(output)}"
         if exit_code in (0, 1):
             return {lesson.id: _lesson_run(lesson, outcomes, advice) for lesson in lessons}, ""
         if exit_code is None:
@@ -86,10 +94,24 @@ def _run_once(lessons, target, timeout):
         finished = {}
         for lesson in lessons:
             expected = expected_tests(lesson.id)
-            if not all(name in outcomes and outcomes[name].finished for name in expected):
+            if not expected or not all(name in outcomes and outcomes[name].finished for name in expected):
                 break
             finished[lesson.id] = _lesson_run(lesson, outcomes, advice)
         return finished, problem
+
+
+COULD_NOT_START = "the tests could not start:"
+
+
+def why_not_started(output):
+    """Why pytest stopped before any test ran, in plain words, from what it printed."""
+    text = output.read_bytes()[-20000:].decode(errors="replace")
+    missing = re.search(r"No module named '?([\w.]+)", text)
+    if missing:
+        return (f"this Python has no module {missing.group(1).split('.')[0]!r}, one of the course's packages. "
+                "Activate the course's virtual environment, or install them: python -m pip install -r requirements.txt")
+    errors = [line.removeprefix("E").strip() for line in text.splitlines() if line.startswith("E ")]
+    return errors[-1] if errors else _last_line(output)
 
 
 def _run(command, output, timeout):

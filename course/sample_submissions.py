@@ -23,7 +23,8 @@ BREAKAGES = {
                              "def stop():\n    raise KeyboardInterrupt\n"),
     # Working code that calls an API SQLAlchemy deprecates (a LegacyAPIWarning): lesson 03 and later only.
     "legacy_query_get": ("auth.py", "", "\n\ndef load_user(jwt_header, jwt_payload):\n"
-                         "    return User.query.get(int(jwt_payload['sub']))\n"),
+                         "    user_id = user_id_from(jwt_payload['sub'])\n"
+                         "    return None if user_id is None else User.query.get(user_id)\n"),
     # Every TODO done, but what the starter did right is broken (a missing post: 500, not 404): lesson 03 only.
     "missing_post_crashes": ("resources.py", "",
                              "\n\ndef find_blog(blog_id):\n    return db.session.get(Blog, blog_id)\n"),

@@ -145,6 +145,20 @@ class AuthActions:
         return response.get_json()["access_token"]
 
 
+def assert_same_answer(**answers):
+    """Two responses that must not differ (a login must not tell who has an account), each named in the failure:
+    assert_same_answer(wrong_password=..., unknown_user=...). Neither is "the expected one"."""
+    (first, one), (second, other) = answers.items()
+    assert (one.status_code, one.get_json(silent=True)) == (other.status_code, other.get_json(silent=True)), (
+        f"these two answers must be the same:\n{described(first, one)}\n{described(second, other)}")
+
+
+def described(name, response):
+    """wrong_password, <401 response> -> "wrong password: 401 {'message': '...'}", the body in full."""
+    body = response.get_json(silent=True) or response.get_data(as_text=True)
+    return f"{name.replace('_', ' ')}: {response.status_code} {body}"
+
+
 @pytest.fixture
 def auth(client):
     return AuthActions(client)

@@ -4,7 +4,7 @@ import hashlib
 import pytest
 from werkzeug.security import check_password_hash
 
-from conftest import AuthActions, decode, run_sql, table_rows
+from conftest import AuthActions, assert_same_answer, decode, run_sql, table_rows
 
 PASSWORD = AuthActions.PASSWORD
 
@@ -78,8 +78,8 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(auth):
     auth.register("alice")
     wrong_password = auth.login("alice", "not the password")
     unknown_user = auth.login("nobody", PASSWORD)
-    assert wrong_password.status_code == unknown_user.status_code == 401
-    assert wrong_password.get_json() == unknown_user.get_json()
+    assert_same_answer(wrong_password=wrong_password, unknown_user=unknown_user)
+    assert wrong_password.status_code == 401
     assert wrong_password.get_json()["message"]
 
 
@@ -128,7 +128,7 @@ def test_a_strange_password_gets_the_same_answer_for_known_and_unknown_users(aut
     auth.register("alice")
     for password in ["\ud800", "a\x00b"]:
         known, unknown = (auth.login(name, password) for name in ("alice", "nobody"))
-        assert (known.status_code, known.get_json()) == (unknown.status_code, unknown.get_json())
+        assert_same_answer(known_user=known, unknown_user=unknown)
         assert 400 <= known.status_code < 500
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from course.lessons import ROOT, all_lessons
-from course.sample_submissions import make_submission
+from course.environment import NEEDED
+from course.lessons import ROOT, all_lessons, find_lesson
+from course.sample_submissions import make_submission, solve_todos
 
 
 def course(*arguments, timeout=120):
@@ -24,6 +25,92 @@ def course(*arguments, timeout=120):
 def starters(tmp_path):
     """A learner's untouched lessons/, in a temporary folder."""
     return make_submission(tmp_path / "lessons", source="lessons")
+
+
+@pytest.fixture(scope="module")
+def mistakes(tmp_path_factory):
+    """A learner's lessons/ with the mistakes newcomers make: 01 solved; 02 solved with the article's login (an
+    unknown user gets 404, a wrong password 401); 03 with TODO 1 done but not TODO 2; 04's app.py that does not
+    parse. `python -m course check 02` is run once, for the tests that read it."""
+    folder = make_submission(tmp_path_factory.mktemp("mistakes") / "lessons", source="lessons")
+    for lesson_id in ("01_config", "02_login"):
+        shutil.rmtree(folder / lesson_id)
+        shutil.copytree(ROOT / "solutions" / lesson_id, folder / lesson_id)
+    replace(folder / "02_login" / "resources.py", 'check_dummy_password(credentials["password"])',
+            'abort(404, message="User not found")')
+    solve_todos(folder / "03_protected_route", ROOT / "solutions" / "03_protected_route", [1])
+    replace(folder / "04_expiry" / "app.py", "def create_app(test_config=None):", "def create_app(test_config=None)")
+    return folder, course("check", "02", "--target", str(folder)).stdout
+
+
+def replace(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_check_names_both_answers_it_compares_in_full(mistakes):
+    _, checked = mistakes
+    assert "First failure: wrong password and unknown user get the same answer" in checked
+    assert "wrong password: 401 {'message': 'Wrong username or password.'}" in checked
+    assert "unknown user: 404 {'message': 'User not found'}" in checked
+    assert "expected:" not in checked  # neither answer is "the expected one"
+
+
+def test_check_shows_the_tests_own_message_and_the_todos_it_names(mistakes):
+    folder, _ = mistakes
+    checked = course("check", "03", "--target", str(folder)).stdout
+    first_failure = checked.split("First failure")[1]
+    assert "while setting the test up: publishing a post failed (do TODOs 1 and 2 first)" in first_failure
+    assert "look at TODO 2: auth.py" in first_failure
+    assert "expected: 201" not in first_failure and "look at TODO 4" not in first_failure
+
+
+def test_a_file_that_does_not_parse_is_named_plainly_by_check_and_serve(mistakes):
+    folder, _ = mistakes
+    checked = course("check", "04", "--target", str(folder))
+    assert checked.returncode == 1
+    line = (folder / "04_expiry" / "app.py").read_text().splitlines().index("def create_app(test_config=None)") + 1
+    assert f"04_expiry/app.py:{line} does not parse (SyntaxError: expected ':')" in checked.stdout
+    assert "    def create_app(test_config=None)\n" in checked.stdout
+    assert "Nothing else could be checked" in checked.stdout
+    assert "✘" not in checked.stdout and "TODO" not in checked.stdout
+    served = course("serve", "04", "--target", str(folder), "--port", str(free_port()), timeout=30)
+    assert served.returncode == 1
+    assert f"04_expiry/app.py:{line} does not parse" in served.stderr and "Traceback" not in served.stderr
+
+
+def test_progress_counts_in_the_unit_check_uses_and_moves_on(mistakes):
+    folder, checked_02 = mistakes
+    result = course("list", "--target", str(folder))
+    config, login = find_lesson("01"), find_lesson("02")
+    whole = f"{config.points} of {config.points} points ({len(config.todos)} of {len(config.todos)} TODOs)"
+    assert re.search(rf"01\s+Config\s+done, {re.escape(whole)}", result.stdout)
+    score = re.search(rf"02\s+Login\s+(\d+ of {login.points} points \(\d of {len(login.todos)} TODOs\))", result.stdout)
+    assert score and f"{score.group(1)}. TODOs done: 1, 3." in checked_02  # check says the same
+    assert re.search(r"04\s+Expiry\s+not run", result.stdout)
+    assert "Next: lesson 02" in result.stdout
+
+
+def test_without_the_course_packages_course_says_what_to_install(tmp_path):
+    """A Python without the requirements (a bare virtual environment): `course` says so before anything, and
+    the test runner, if reached, says why the tests could not start."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    bare = str(tmp_path / "bare" / "bin" / "python")
+    result = subprocess.run([bare, "-m", "course", "check", "01"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "lacks the course's packages: flask, flask-restful, flask-jwt-extended, pyjwt" in result.stderr
+    assert "python -m pip install -r " in result.stderr and "bin/activate" in result.stderr
+    runner = ("from course.runner import run_tests; from course.lessons import find_lesson, target_folder; "
+              "print(run_tests([find_lesson('01')], target_folder('lessons'))['01_config'].problem)")
+    problem = subprocess.run([bare, "-c", runner], cwd=ROOT, capture_output=True, text=True).stdout
+    assert problem.startswith("the tests could not start: this Python has no module 'pytest'"), problem
+
+
+def test_the_packages_course_asks_for_are_the_ones_grading_installs():
+    """GitHub Classroom installs only requirements-grading.txt before `course check`: asking for more fails it."""
+    grading = (ROOT / "requirements-grading.txt").read_text()
+    assert all(re.search(rf"^{package}==", grading, re.M) for package in NEEDED.values())
 
 
 def test_check_a_starter_says_what_fails_and_where_to_look(starters):
@@ -51,13 +138,6 @@ def test_check_an_unknown_lesson_names_the_lessons():
     assert "01_config" in result.stderr and "05_error_handling" in result.stderr
 
 
-def test_check_a_broken_lesson_explains_instead_of_crashing(tmp_path):
-    submission = make_submission(tmp_path / "lessons", "solutions", "01_config", "syntax_error")
-    result = course("check", "01", "--target", str(submission))
-    assert result.returncode == 1
-    assert "SyntaxError" in result.stdout and "Traceback" not in result.stdout
-
-
 def test_progress_lists_every_lesson_and_the_next_one(starters):
     result = course("progress", "--target", str(starters))
     for lesson in all_lessons():
@@ -65,20 +145,25 @@ def test_progress_lists_every_lesson_and_the_next_one(starters):
     assert "Next: lesson 01" in result.stdout
 
 
-def test_progress_moves_on_as_lessons_pass(tmp_path):
-    submission = make_submission(tmp_path / "lessons", source="lessons")
-    shutil.rmtree(submission / "01_config")
-    shutil.copytree(ROOT / "solutions" / "01_config", submission / "01_config")
-    result = course("list", "--target", str(submission))
-    assert re.search(r"01\s+Config\s+done", result.stdout)
-    assert "Next: lesson 02" in result.stdout
+def test_hints_come_one_at_a_time_then_say_it_was_the_last(starters):
+    total = len(find_lesson("03").hints)
+    shown = [course("hint", "3", "--target", str(starters)).stdout for _ in range(total + 1)]
+    assert "Hint 1 of" in shown[0] and "Hint 2 of" in shown[1]
+    assert shown[0].splitlines()[-1] != shown[1].splitlines()[-1]
+    assert "That was the last hint" in shown[total - 1] and "python -m course hint 03 --again" in shown[total - 1]
+    assert shown[total].startswith(f"You have seen all {total} hints")
+    assert "Hint 1 of" in course("hint", "3", "--again", "--target", str(starters)).stdout
 
 
-def test_hints_come_one_at_a_time(starters):
-    first = course("hint", "3", "--target", str(starters)).stdout
-    second = course("hint", "3", "--target", str(starters)).stdout
-    assert "Hint 1 of" in first and "Hint 2 of" in second
-    assert first.splitlines()[-1] != second.splitlines()[-1]
+def test_plain_pytest_names_the_folder_it_tests_and_where_to_run_it():
+    header = subprocess.run([sys.executable, "-m", "pytest", "tests/test_01_config.py", "--collect-only"], cwd=ROOT,
+                            capture_output=True, text=True).stdout
+    assert f"target: {ROOT / 'solutions'} (the reference solutions; your work: --target lessons" in header
+    inside = subprocess.run([sys.executable, "-m", "pytest"], cwd=ROOT / "lessons" / "02_login", capture_output=True,
+                            text=True)
+    assert inside.returncode == 5
+    assert f"No tests here: the course's tests are in {ROOT / 'tests'}" in inside.stdout
+    assert "python -m course check 02" in inside.stdout and "tests/test_02_login.py --target lessons" in inside.stdout
 
 
 def free_port():
@@ -105,6 +190,17 @@ def test_serve_writes_a_env_with_a_fresh_key_and_serves_on_loopback(starters):
             server.terminate()
     written = (starters / "01_config" / ".env").read_text()
     assert re.search(r"^JWT_SECRET_KEY=[0-9a-f]{64}$", written, re.M)
+
+
+def test_serve_says_to_choose_another_port_with_its_own_option(starters):
+    assert "--port PORT" in course("serve", "--help").stdout
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = course("serve", "01", "--target", str(starters), "--port", str(port), timeout=30)
+    assert result.returncode == 1
+    assert f"Port {port} is in use" in result.stderr and f"--port {port + 1}" in result.stderr
 
 
 def read_until(process, text, seconds=60):

@@ -24,7 +24,8 @@ WORKING = ["legacy_query_get", "expired_in_other_words", "missing_post_crashes"]
 BREAKAGE_NAMES = [name for name in BREAKAGES if name not in (*WORKING, *STOPS[1:])] + [
     "missing_lesson", "empty_lesson", "renamed_app"]
 REASONS = {
-    "syntax_error": "app.py cannot be imported: SyntaxError in resources.py, line 53: invalid syntax",
+    "syntax_error": "app.py cannot be imported: 02_login/resources.py:55 does not parse (SyntaxError: invalid syntax)\n"
+                    "    def broken(:",
     "import_error": "app.py cannot be imported: No module named 'a_module_that_does_not_exist' (not a file of the "
                     "lesson, and not a package in requirements.txt",
     "renamed_app": "app.py cannot be imported: there is no app.py in 02_login",
