@@ -199,7 +199,7 @@ def visible_posts():
     """The condition a post must meet to be shown to whoever is asking: published, or their own draft.
 
     get_current_user() is the User of the request's token, or None when no token was sent: that needs
-    @jwt_required(optional=True) on the view. (`current_user` cannot be compared with None: it is a proxy.)
+    @jwt_required(optional=True) on the view. (`current_user is None` is never true: current_user is a proxy.)
     """
     # TODO 3: anonymous readers see published posts; a logged-in user also sees the posts they wrote
     return Blog.published
