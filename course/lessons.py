@@ -19,6 +19,7 @@ class Lesson:
     points: int
     todos: list
     hints: list
+    database: bool = False  # the app has a database: its tests can run on SQLite and on PostgreSQL
 
     @property
     def number(self):

@@ -1,9 +1,11 @@
-"""The course's pytest plugin (enabled in pyproject.toml): the --target option, and failure reports that
-say which TODO of the lesson to look at.
+"""The course's pytest plugin (enabled in pyproject.toml): the --target and --database options, and failure
+reports that say which TODO of the lesson to look at.
 
     pytest                                  # the reference solutions (default)
     pytest --target lessons                 # the learner's work
     pytest --target path/to/submission      # a folder laid out like lessons/ (or like this repository)
+    pytest --database postgresql            # lessons with a database run on PostgreSQL instead of SQLite
+    pytest --database all                   # ... on both, one after the other
 """
 import re
 from pathlib import Path
@@ -20,6 +22,13 @@ def pytest_addoption(parser):
         default="solutions" if (ROOT / "solutions").is_dir() else "lessons",  # a student edition has no solutions/
         help="where the lesson folders are: solutions (default), lessons, or a path to a submission",
     )
+    parser.addoption(
+        "--database",
+        default="sqlite",
+        choices=("sqlite", "postgresql", "all"),
+        help="the database of the lessons that have one: sqlite (default, in memory), postgresql (a throwaway "
+        "server the tests start; Debian package postgresql), or all (each test on both)",
+    )
 
 
 def pytest_configure(config):
@@ -28,6 +37,8 @@ def pytest_configure(config):
         config.target_folder = target_folder(config.getoption("--target"))
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    database = config.getoption("--database")
+    config.databases = ["sqlite", "postgresql"] if database == "all" else [database]
     if config.getoption("--target") != "solutions":
         # pyproject.toml turns every warning into an error: right for the course's code and the reference, but a
         # learner's working code that calls an API its library deprecates (User.query.get) must not fail. A

@@ -12,7 +12,7 @@ import requests
 import time_machine
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from conftest import TEST_SETTINGS, AuthActions, bearer, decode, run_sql, table_rows
+from conftest import TEST_SETTINGS, AuthActions, bearer, close_database, decode, run_sql, table_rows
 from course.notebook import LessonServer
 
 POST = {"title": "Hello", "body": "A post."}
@@ -283,12 +283,15 @@ ROUNDS = 6  # a check-then-act version loses about one round in two here: six ro
 
 
 @pytest.fixture
-def server(app_module, tmp_path):
-    """The lesson's app on a real threaded server on 127.0.0.1, as in production: TESTING off, a database file."""
-    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'race.db'}"})
+def server(app_module, tmp_path, database, database_url):
+    """The lesson's app on a real threaded server on 127.0.0.1, as in production: TESTING off, a database file
+    (an in-memory SQLite database has one connection for all threads: no race) or PostgreSQL."""
+    url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url})
     running = LessonServer(app).start()
     yield running
     running.stop()
+    close_database(app)
 
 
 def refresh_at_once(server, refresh_token):

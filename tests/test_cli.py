@@ -138,8 +138,16 @@ def test_check_an_unknown_lesson_names_the_lessons():
     assert "01_config" in result.stderr and "05_error_handling" in result.stderr
 
 
+def keep_only_the_first_two_lessons(submission):
+    """Progress runs every lesson's tests: with the other lessons' folders missing, theirs fail at once, so
+    these tests cost the same however many lessons the course has."""
+    for lesson in all_lessons()[2:]:
+        shutil.rmtree(submission / lesson.id)
+    return submission
+
+
 def test_progress_lists_every_lesson_and_the_next_one(starters):
-    result = course("progress", "--target", str(starters))
+    result = course("progress", "--target", str(keep_only_the_first_two_lessons(starters)))
     for lesson in all_lessons():
         assert lesson.title in result.stdout
     assert "Next: lesson 01" in result.stdout

@@ -1,15 +1,16 @@
 """The course checks that each lesson keeps the fixes of the attack review (issue 11), from the lesson that
 introduced a fix to the last one in lessons.toml, so lessons added later are checked too. It runs against the
-reference solutions only (see conftest.py), with TESTING off as in production.
+reference solutions only (see conftest.py), with TESTING off as in production, on the database --database names.
 
 Two kinds of checks:
 - inputs an attacker would send, through the test client: none may give a 5xx or leak who has an account;
-- races, against a real threaded server on 127.0.0.1 and a SQLite file: threads line up at a barrier and send
-  their requests at once. The rounds are few and bounded, and the tests never sleep; they do not depend on
-  which request wins, only on what must hold under every interleaving (no 5xx, one 204 per post, nobody's
-  post touched by someone else), so they cannot fail by bad luck on a slow machine.
+- races, against a real threaded server on 127.0.0.1 and a SQLite file or PostgreSQL: threads line up at a
+  barrier and send their requests at once. The rounds are few and bounded, and the tests never sleep; they do
+  not depend on which request wins, only on what must hold under every interleaving (no 5xx, one 204 per post,
+  nobody's post touched by someone else), so they cannot fail by bad luck on a slow machine.
 """
 import hashlib
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,7 +20,7 @@ import requests
 from flask_jwt_extended import create_access_token
 from sqlalchemy import inspect
 
-from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, run_sql, table_rows
+from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, close_database, run_sql, table_rows
 from course.lessons import ROOT, all_lessons
 from course.loader import load_app_module
 from course.notebook import LessonServer
@@ -35,12 +36,23 @@ def lessons_from(number):
     return pytest.mark.parametrize("lesson_id", [lesson.id for lesson in lessons])
 
 
-def make_app(lesson_id, **overrides):
-    module = load_app_module(ROOT / "solutions" / lesson_id)
-    return module.create_app({**TEST_SETTINGS, "TESTING": False, **overrides})
+@pytest.fixture
+def make_app(database_url):
+    """make_app(lesson_id): a lesson's reference app on the test's fresh database, closed after the test."""
+    apps = []
+
+    def make(lesson_id, **overrides):
+        module = load_app_module(ROOT / "solutions" / lesson_id)
+        settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, "TESTING": False}
+        apps.append(module.create_app({**settings, **overrides}))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        close_database(app)
 
 
-def app_with_blogs(lesson_id, **overrides):
+def app_with_blogs(make_app, lesson_id, **overrides):
     app = make_app(lesson_id, **overrides)
     if not any(rule.rule == "/blogs" for rule in app.url_map.iter_rules()):
         pytest.skip(f"lesson {lesson_id} has no /blogs")
@@ -65,7 +77,7 @@ def token_of(client, username):
 # --- Login: the answer and the work do not depend on whether the user exists (from lesson 02) ---------------
 
 @lessons_from(2)
-def test_an_unknown_user_costs_one_hash_check_like_a_wrong_password(lesson_id, monkeypatch):
+def test_an_unknown_user_costs_one_hash_check_like_a_wrong_password(lesson_id, make_app, monkeypatch):
     client = make_app(lesson_id).test_client()
     AuthActions(client).register("alice")
     client.post("/login", json={"username": "nobody", "password": "x"})  # makes the dummy hash, once
@@ -90,7 +102,7 @@ LOGIN_BODIES = {
 
 @lessons_from(2)
 @pytest.mark.parametrize("make_body", LOGIN_BODIES.values(), ids=LOGIN_BODIES.keys())
-def test_no_login_input_gives_a_5xx_or_tells_who_exists(lesson_id, make_body):
+def test_no_login_input_gives_a_5xx_or_tells_who_exists(lesson_id, make_app, make_body):
     client = make_app(lesson_id).test_client()
     AuthActions(client).register("alice")
     known, unknown = (client.post("/login", **make_body(name)) for name in ("alice", "nobody"))
@@ -100,7 +112,7 @@ def test_no_login_input_gives_a_5xx_or_tells_who_exists(lesson_id, make_body):
 
 
 @lessons_from(2)
-def test_registration_refuses_what_slips_past_a_loose_pattern(lesson_id):
+def test_registration_refuses_what_slips_past_a_loose_pattern(lesson_id, make_app):
     client = make_app(lesson_id).test_client()
     for username, password in [("alice\n", PASSWORD), ("bob", " " * 8), ("carol", "\ud800" * 8)]:
         response = client.post("/register", json={"username": username, "password": password})
@@ -110,7 +122,7 @@ def test_registration_refuses_what_slips_past_a_loose_pattern(lesson_id):
 
 
 @lessons_from(2)
-def test_a_deleted_users_id_is_never_reused(lesson_id):
+def test_a_deleted_users_id_is_never_reused(lesson_id, make_app):
     app = make_app(lesson_id)
     client = app.test_client()
     first = AuthActions(client).register("alice").get_json()["id"]
@@ -121,8 +133,8 @@ def test_a_deleted_users_id_is_never_reused(lesson_id):
 # --- Tokens, ids and lists (from lesson 03) ------------------------------------------------------------------
 
 @lessons_from(3)
-def test_a_deleted_users_token_means_no_one(lesson_id):
-    app = app_with_blogs(lesson_id)
+def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
+    app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
     alice = token_of(client, "alice")
     assert client.post("/blogs", json=POST, headers=bearer(alice)).status_code == 201
@@ -134,16 +146,16 @@ def test_a_deleted_users_token_means_no_one(lesson_id):
 
 
 @lessons_from(3)
-def test_strange_tokens_and_ids_get_a_4xx(lesson_id):
-    app = app_with_blogs(lesson_id)
+def test_strange_tokens_and_ids_get_a_4xx(lesson_id, make_app):
+    app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
     alice = token_of(client, "alice")
     with app.app_context():
-        for sub in ["abc", "1.5", "", "9" * 30]:
+        for sub in ["abc", "1.5", "", str(2**31), "9" * 30]:
             response = client.post("/blogs", json=POST, headers=bearer(create_access_token(identity=sub)))
             assert response.status_code == 401, f"sub {sub!r}: {response.status_code}"
-    for method in ["get", "put", "patch", "delete"]:
-        response = getattr(client, method)(f"/blogs/{2**63}", json=POST, headers=bearer(alice))
+    for method, blog_id in itertools.product(["get", "put", "patch", "delete"], [2**31, 2**63]):
+        response = getattr(client, method)(f"/blogs/{blog_id}", json=POST, headers=bearer(alice))
         assert response.status_code == 404
     for body in [{"title": "   ", "body": "x"}, {"title": "x", "body": "a\x00"}, {"title": "\udc00", "body": "x"}]:
         assert client.post("/blogs", json=body, headers=bearer(alice)).status_code == 400
@@ -151,8 +163,8 @@ def test_strange_tokens_and_ids_get_a_4xx(lesson_id):
 
 
 @lessons_from(3)
-def test_nothing_from_a_token_reaches_a_header(lesson_id):
-    client = app_with_blogs(lesson_id).test_client()
+def test_nothing_from_a_token_reaches_a_header(lesson_id, make_app):
+    client = app_with_blogs(make_app, lesson_id).test_client()
     for crit in ["x\nX-Injected: 1", "caf\u00e9 \u2603", "x" * 20_000]:
         token = jwt.encode({"sub": "1"}, "an-attacker-key-that-is-long-enough-too", algorithm="HS256",
                            headers={"crit": [crit]})
@@ -163,8 +175,8 @@ def test_nothing_from_a_token_reaches_a_header(lesson_id):
 
 
 @lessons_from(3)
-def test_the_list_of_posts_comes_in_pages(lesson_id):
-    client = app_with_blogs(lesson_id).test_client()
+def test_the_list_of_posts_comes_in_pages(lesson_id, make_app):
+    client = app_with_blogs(make_app, lesson_id).test_client()
     alice = token_of(client, "alice")
     for _ in range(3):
         client.post("/blogs", json=POST, headers=bearer(alice))
@@ -176,12 +188,14 @@ def test_the_list_of_posts_comes_in_pages(lesson_id):
 # --- Races against a real server (from lesson 03) -------------------------------------------------------------
 
 @pytest.fixture
-def served(tmp_path, serve):
-    """Start a lesson's app on a real threaded server with a SQLite file; returns (url, app)."""
+def served(tmp_path, serve, make_app, database, database_url):
+    """Start a lesson's app on a real threaded server with a SQLite file (an in-memory one has one connection for
+    all threads: no race) or the test's PostgreSQL schema; returns (url, app)."""
 
     def start(lesson_id, needs_blogs=True):
-        settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'race.db'}"}
-        app = app_with_blogs(lesson_id, **settings) if needs_blogs else make_app(lesson_id, **settings)
+        url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
+        settings = {"SQLALCHEMY_DATABASE_URI": url}
+        app = app_with_blogs(make_app, lesson_id, **settings) if needs_blogs else make_app(lesson_id, **settings)
         return serve(app).url(), app
 
     return start
