@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 
-MAX_ID = 2**63 - 1  # the largest id an INTEGER column holds (64 bits); a bigger one names no row
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on every database (PostgreSQL: 32 bits); no row above
 # What a user may do, from least to most; each role may do everything the roles before it may (roles.py).
 ROLES = ("reader", "author", "admin")
 
