@@ -64,6 +64,8 @@ jobs:
           echo "::warning::The course's own files were changed; grading uses them as of $pinned."
         fi
         cp -R lessons "{GRADER}/lessons"
+        # Lesson 07's tests start their own redis-server: install the program where the runner lacks it.
+        command -v redis-server >/dev/null || {{ sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; }}
         cd "{GRADER}" && pip install -r requirements-grading.txt
 """
 

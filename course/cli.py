@@ -162,9 +162,10 @@ def file_times(folder):
 # --- Instructors -------------------------------------------------------------------------------------------
 
 def grade(args):
-    """Grade submissions: a gradebook, a feedback file per submission, and a summary table."""
+    """Grade submissions: a gradebook, a feedback file per submission, an HTML report, and a summary table."""
     from course.gradebook import run_stamp, summary_table, write_csv, write_feedback, write_json  # needs tqdm
     from course.grading import grade_all
+    from course.html_report import write_html
 
     lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
     submissions = grade_all([Path(folder) for folder in args.submissions], lessons, args.jobs, args.timeout)
@@ -173,9 +174,12 @@ def grade(args):
     if args.json:
         write_json(submissions, Path(args.json), stamp, args.fresh)
     write_feedback(submissions, Path(args.feedback), names)
+    html = Path(args.html or Path(args.csv).with_suffix(".html"))
+    write_html(submissions, lessons, html, Path(args.feedback), stamp)
     print(summary_table(submissions, lessons))
     print(f"\nGradebook {args.csv}: {changes}" + (f" (also {args.json})" if args.json else "")
           + f"; feedback in {args.feedback}/")
+    print(f"Report: {html}")
     return 0
 
 
@@ -241,6 +245,7 @@ def build_parser():
     sub.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     sub.add_argument("--csv", default="grades.csv", help="gradebook to write (default: grades.csv)")
     sub.add_argument("--json", help="also write the gradebook, with details, as JSON")
+    sub.add_argument("--html", help="the class report to write (default: the CSV's name with .html)")
     sub.add_argument("--feedback", default="feedback", help="folder for one feedback file per submission")
     sub.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
     sub.add_argument("--timeout", type=float, default=60, help="seconds a submission's test run may take")

@@ -16,6 +16,9 @@ NEEDED = {
     "sqlalchemy": "sqlalchemy",
     "marshmallow": "marshmallow",
     "dotenv": "python-dotenv",
+    "redis": "redis",  # lesson 07's Redis store
+    "gunicorn": "gunicorn",  # lesson 07's tests run the app under it
+    "requests": "requests",  # the tests of lessons 06 and 07 talk to real servers
     "pytest": "pytest",
     "pytest_reportlog": "pytest-reportlog",
     "time_machine": "time-machine",

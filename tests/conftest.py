@@ -9,10 +9,11 @@ from contextlib import contextmanager
 import jwt
 import pytest
 
+from course.browser import chromium_path, launch
 from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of, stop_reason
-from servers import PostgreSQL
+from servers import GunicornServer, PostgreSQL, missing, start_redis, started
 
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
 TEST_SETTINGS = {
@@ -134,6 +135,40 @@ def postgresql_server():
     server = PostgreSQL().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One redis-server for the whole run (for each xdist worker), started when a test first needs it; each test
+    empties the database it uses (redis_url)."""
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of an empty Redis database (number 0), for one test."""
+    with redis_server.client() as client:
+        client.flushdb()
+    return redis_server.url
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """gunicorn(app_folder, environment, workers=2) starts an app under gunicorn with several worker processes
+    (course/servers.py); call .ready() on it before the first request. Each one is stopped at the end of the
+    test module, so that the module's tests can share servers that take a second or two to start."""
+    folder = tmp_path_factory.mktemp("gunicorn")
+    servers = []
+
+    def start(app_folder, environment, workers=2):
+        servers.append(started(lambda: GunicornServer(folder, app_folder, environment, workers)))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture
@@ -263,3 +298,26 @@ def table_rows(app, table):
     """Every row of a database table, in the order of its first column (the id): tests check what was (or was
     not) saved. Without ORDER BY, PostgreSQL may return rows in any order (an updated row moves)."""
     return run_sql(app, f"SELECT * FROM {table} ORDER BY 1")
+
+
+# --- Programs the tests start --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (see course/browser.py), started once per test process."""
+    if chromium_path() is None:
+        missing("chromium", "chromium")
+    from playwright.sync_api import sync_playwright  # imported here: only browser tests need it
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab in a fresh context: no cookies or storage from other tests."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    yield context.new_page()
+    context.close()

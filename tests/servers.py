@@ -8,21 +8,16 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 
 import pytest
 
+# Redis and gunicorn: the notebooks start them as well, so their classes live in the course package.
+from course.servers import GunicornServer, RedisServer, ServerError, free_port, redis_installed  # noqa: F401
+
 ON_CI = os.environ.get("CI") == "true"  # read once, before any test changes the environment
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def missing(program, package):
@@ -115,3 +110,18 @@ class PostgreSQL:
 
     def drop_schema(self, schema):
         self.admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def started(make_server):
+    """The server make_server() starts, or the test fails with the server's own output."""
+    try:
+        return make_server()
+    except ServerError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def start_redis(folder):
+    """A redis-server of our own (course/servers.py), or a skip (a failure under CI) where it is not installed."""
+    if not redis_installed():
+        missing("redis-server", "redis-server")
+    return started(lambda: RedisServer(folder))

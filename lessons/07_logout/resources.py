@@ -1,0 +1,216 @@
+"""The API's endpoints, as Flask-RESTful resources."""
+from datetime import timedelta
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, current_user, get_jwt, jwt_required
+from flask_restful import Resource, abort
+from sqlalchemy.exc import IntegrityError
+
+from blocklist import accepted_until, current_blocklist
+from extensions import db
+from models import Blog, User, check_dummy_password
+from schemas import BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, load_args, load_json
+from tokens import (find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
+                    prune_expired, retire, revoke_family)
+
+# One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
+WRONG_CREDENTIALS = "Wrong username or password."
+REFRESH_TOKEN_REUSED = "This refresh token was used already, so it may have been copied: every token of this login"\
+    " is now revoked. Log in again."
+
+
+class Health(Resource):
+    """GET /health: the app is up. It shows settings that are safe to show, never the secret key."""
+
+    def get(self):
+        expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+        return {"status": "ok", "access_token_minutes": int(expires.total_seconds() // 60)}
+
+
+class Register(Resource):
+    """POST /register {username, password}: create a user."""
+
+    def post(self):
+        data = load_json(RegisterSchema())
+        user = User(username=data["username"])
+        user.set_password(data["password"])
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the username is taken (the column is unique)
+            db.session.rollback()
+            abort(409, message="That username is already taken.", code="username_taken")
+        return {"id": user.id, "username": user.username}, 201
+
+
+class Login(Resource):
+    """POST /login {username, password}: answer a fresh access token and a refresh token if the password is right."""
+
+    def post(self):
+        credentials = load_json(LoginSchema())
+        user = db.session.execute(db.select(User).filter_by(username=credentials["username"])).scalar_one_or_none()
+        if user is None:
+            check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
+        if user is None or not user.check_password(credentials["password"]):
+            abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
+        prune_expired()  # on the way: forget the logins that have ended by themselves
+        family = new_family()  # this login; /logout ends it
+        access_token = create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials),
+                                           additional_claims=login_claims(user, family))
+        answer = {"access_token": access_token}
+        if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
+            answer["refresh_token"] = issue_refresh_token(user, family)
+        db.session.commit()
+        return answer, 200
+
+
+def lifetime(credentials):
+    """How long the new token lives: the configured lifetime, or less if the client asks for less.
+
+    A short-lived token limits the harm if it leaks: give a script or a one-off task only the minutes it needs.
+    """
+    configured = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    if "lifetime_minutes" not in credentials:
+        return configured
+    return min(configured, timedelta(minutes=credentials["lifetime_minutes"]))
+
+
+class Refresh(Resource):
+    """POST /refresh with a refresh token: a new access token, and the next refresh token of the same login."""
+
+    @jwt_required(refresh=True)
+    def post(self):
+        presented = find_refresh_token(get_jwt()["jti"])  # token_is_revoked (auth.py) found it a moment ago
+        if presented is None:  # pruned since then: refuse it, as token_is_revoked would now
+            abort(401, message="The token has been revoked. Log in again.", code="token_revoked")
+        if retire(presented.jti):
+            claims = login_claims(current_user, presented.family)  # the same login goes on
+            access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
+            refresh_token = issue_refresh_token(current_user, presented.family)
+            db.session.commit()
+            return {"access_token": access_token, "refresh_token": refresh_token}, 200
+        # it was used already, so it was copied: revoke its family
+        revoke_family(presented.family)
+        db.session.commit()
+        abort(401, message=REFRESH_TOKEN_REUSED, code="refresh_token_reused")
+
+
+class Password(Resource):
+    """POST /password {current_password, new_password}: change the password, and end every login of the user."""
+
+    @jwt_required(fresh=True)  # only a fresh token (from a password login, not from /refresh)
+    def post(self):
+        change = load_json(PasswordSchema())
+        if not current_user.check_password(change["current_password"]):
+            abort(403, message="The current password is wrong.", code="wrong_password")
+        current_user.set_password(change["new_password"])
+        log_out_everywhere(current_user)  # whoever holds a token of this user must log in again
+        db.session.commit()
+        return "", 204
+
+
+class Logout(Resource):
+    """POST /logout: end this login. The access token that calls it and the refresh tokens of its login stop working."""
+
+    @jwt_required()
+    def post(self):
+        claims = get_jwt()  # the calling token's claims: its jti, exp and family
+        # TODO 2: revoke this access token (the blocklist) and the refresh tokens of its family, then commit
+        pass
+        # END TODO 2
+        return "", 204
+
+
+class LogoutAll(Resource):
+    """POST /logout-all: end every login of the user, on every device."""
+
+    @jwt_required()
+    def post(self):
+        log_out_everywhere(current_user)
+        db.session.commit()
+        return "", 204
+
+
+class BlogList(Resource):
+    """GET /blogs: the posts, a page at a time (public). POST /blogs {title, body}: publish one (logged-in users)."""
+
+    def get(self):
+        page = load_args(PageSchema())
+        query = db.select(Blog).where(Blog.id > page["after"]).order_by(Blog.id).limit(page["limit"] + 1)
+        blogs = db.session.execute(query).scalars().all()  # one more than a page: is there a next page?
+        return {"blogs": BlogSchema(many=True).dump(blogs[: page["limit"]]), "next": next_page(blogs, page["limit"])}
+
+    @jwt_required()
+    def post(self):
+        blog = load_json(BlogSchema())
+        blog.author = current_user  # the user the token names, never a field the client sends
+        db.session.add(blog)
+        db.session.commit()
+        return BlogSchema().dump(blog), 201
+
+
+class BlogItem(Resource):
+    """GET /blogs/<id>: one post (public). PUT, PATCH, DELETE: its author only."""
+
+    def get(self, blog_id):
+        return BlogSchema().dump(find_blog(blog_id))
+
+    @jwt_required()
+    def put(self, blog_id):
+        return self.update(blog_id, partial=False)
+
+    @jwt_required()
+    def patch(self, blog_id):
+        return self.update(blog_id, partial=True)
+
+    @jwt_required()
+    def delete(self, blog_id):
+        deleted = db.session.execute(db.delete(Blog).where(own_blog(blog_id))).rowcount
+        if not deleted:
+            refuse_change(blog_id)
+        db.session.commit()
+        return "", 204
+
+    def update(self, blog_id, partial):
+        """PUT replaces title and body; PATCH (partial) changes the fields it sends."""
+        changes = load_json(BlogSchema(partial=partial))  # an unsaved Blog holding only the sent fields
+        statement = db.update(Blog).where(own_blog(blog_id)).values(
+            title=db.func.coalesce(changes.title, Blog.title),  # a field that was not sent keeps its value
+            body=db.func.coalesce(changes.body, Blog.body),
+        )
+        if not db.session.execute(statement).rowcount:
+            refuse_change(blog_id)
+        blog = db.session.get(Blog, blog_id, populate_existing=True)  # as saved; the write keeps others out
+        answer = BlogSchema().dump(blog)
+        db.session.commit()
+        return answer
+
+
+def next_page(blogs, limit):
+    """Where the next page is, or None after the last one (`blogs` holds up to limit + 1 posts). Pages go by id
+    ("after" the last one shown), so posts published or deleted meanwhile never move a post to another page."""
+    if len(blogs) <= limit:
+        return None
+    return f"/blogs?after={blogs[limit - 1].id}&limit={limit}"
+
+
+def find_blog(blog_id):
+    blog = db.session.get(Blog, blog_id)
+    if blog is None:
+        abort(404, message=f"There is no blog post {blog_id}.")
+    return blog
+
+
+def own_blog(blog_id):
+    """The condition for changing a post: it has this id AND the logged-in user wrote it.
+
+    It goes inside the UPDATE or DELETE (... WHERE id = :id AND author_id = :me), so the database checks the
+    author and writes in one step: no other request can get between a check and the write (README: check-then-act).
+    """
+    return db.and_(Blog.id == blog_id, Blog.author_id == current_user.id)
+
+
+def refuse_change(blog_id):
+    """The UPDATE or DELETE matched no row: say why. 404 if there is no such post; 403 if it is someone else's."""
+    find_blog(blog_id)
+    abort(403, message="Only the author of a post may change or delete it.")

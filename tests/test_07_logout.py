@@ -1,0 +1,445 @@
+"""Lesson 07: /logout revokes the calling access token and the refresh tokens of its login; /logout-all ends every
+login of the user; revoked tokens are refused everywhere. The blocklist lives in the database or in Redis, and
+both work when the app runs as several processes under gunicorn, where an in-memory set does not.
+
+Redis and gunicorn are real servers, started by the fixtures of tests/servers.py. Time is moved with
+time-machine, and Redis's time to live is read back, never waited for.
+"""
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+import time_machine
+from flask_jwt_extended import create_access_token
+
+from conftest import TEST_SETTINGS, AuthActions, bearer, close_database, decode, table_rows
+from course.loader import load_app_module
+from servers import free_port, redis_installed, started
+
+POST = {"title": "Hello", "body": "A post."}
+SHAPE_KEYS = {"status", "code", "message"}
+PASSWORD = AuthActions.PASSWORD
+START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
+ACCESS_LIFETIME = timedelta(minutes=15)  # the default JWT_ACCESS_TOKEN_EXPIRES
+RACE_ROUNDS = 8  # logouts in pairs: a plain INSERT fails about one round in three here; 8 rounds catch it ~96%
+
+
+def assert_error_shape(response, status, code):
+    """The response is the course's one error shape (lesson 05), with this status and code."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.get_data()}"
+    assert response.is_json, f"expected a JSON body, got {response.content_type}"
+    body = response.get_json()
+    assert SHAPE_KEYS <= set(body) <= SHAPE_KEYS | {"errors"}, f"the body has keys {sorted(body)}"
+    assert (body["status"], body["code"]) == (status, code)
+    assert isinstance(body["message"], str) and body["message"]
+    assert response.status_code != 401 or response.headers["WWW-Authenticate"].startswith("Bearer")
+    return body
+
+
+@pytest.fixture
+def login(auth):
+    """A function that logs a user in (registering them the first time) and returns the JSON answer of /login."""
+
+    def log_in(username="alice", **extra):
+        auth.register(username)  # a 409 after the first time: they exist
+        response = auth.client.post("/login", json={"username": username, "password": PASSWORD, **extra})
+        assert response.status_code == 200, f"logging in failed: {response.get_json()}"
+        return response.get_json()
+
+    return log_in
+
+
+def publish(client, access_token):
+    return client.post("/blogs", json=POST, headers=bearer(access_token))
+
+
+def refresh(client, refresh_token):
+    return client.post("/refresh", headers=bearer(refresh_token))
+
+
+def log_out(client, access_token, everywhere=False):
+    return client.post("/logout-all" if everywhere else "/logout", headers=bearer(access_token))
+
+
+def assert_works(client, tokens):
+    """Both tokens of a login still work: the access token publishes, the refresh token refreshes."""
+    assert publish(client, tokens["access_token"]).status_code == 201, "the access token should still work"
+    assert refresh(client, tokens["refresh_token"]).status_code == 200, "the refresh token should still work"
+
+
+def assert_revoked(client, tokens):
+    assert_error_shape(publish(client, tokens["access_token"]), 401, "token_revoked")
+    if "refresh_token" in tokens:
+        assert_error_shape(refresh(client, tokens["refresh_token"]), 401, "token_revoked")
+
+
+def block(app, jti, until):
+    """Put a jti in the app's blocklist directly, as a logout would."""
+    with app.app_context():
+        app.extensions["blocklist"].add(jti, until)
+        app.extensions["sqlalchemy"].session.commit()
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+# --- Settings ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings", [{"BLOCKLIST": "redis"}, {"BLOCKLIST": "files"}], ids=["no REDIS_URL", "unknown"])
+def test_an_unusable_blocklist_setting_stops_the_app_at_start_up(app_module, settings):
+    with pytest.raises(Exception, match="BLOCKLIST"):
+        app_module.create_app({**TEST_SETTINGS, **settings})
+
+
+def test_every_token_of_a_login_names_its_login(client, login):
+    tokens = login()
+    access, refresh_claims = decode(tokens["access_token"]), decode(tokens["refresh_token"])
+    assert access["family"] == refresh_claims["family"], "/logout finds the login's refresh tokens by its family"
+    assert access["token_version"] == refresh_claims["token_version"] == 0
+    renewed = refresh(client, tokens["refresh_token"]).get_json()
+    assert decode(renewed["access_token"])["family"] == access["family"], "a refresh continues the same login"
+
+
+# --- The blocklist check (TODO 1) ------------------------------------------------------------------------------
+
+@pytest.mark.todo(1)
+def test_a_blocklisted_access_token_is_refused_on_every_protected_route(client, app, login):
+    alice = login()["access_token"]
+    assert publish(client, alice).status_code == 201
+    block(app, decode(alice)["jti"], START + timedelta(days=3650))
+    assert_error_shape(publish(client, alice), 401, "token_revoked")
+    for method, path in [("put", "/blogs/1"), ("patch", "/blogs/1"), ("delete", "/blogs/1"), ("post", "/password"),
+                         ("post", "/logout"), ("post", "/logout-all")]:
+        response = getattr(client, method)(path, json=POST, headers=bearer(alice))
+        assert_error_shape(response, 401, "token_revoked")
+    assert publish(client, login()["access_token"]).status_code == 201, "another token of alice still works"
+    assert [row["title"] for row in table_rows(app, "blogs")] == ["Hello", "Hello"]
+
+
+# --- Logging out (TODO 2) ----------------------------------------------------------------------------------------
+
+@pytest.mark.todo(1, 2)
+def test_logout_revokes_the_access_token_and_the_refresh_token_of_the_login(client, login):
+    tokens = login()
+    assert log_out(client, tokens["access_token"]).status_code == 204
+    assert_revoked(client, tokens)
+    assert_error_shape(log_out(client, tokens["access_token"]), 401, "token_revoked")
+
+
+@pytest.mark.todo(1, 2)
+def test_logout_ends_that_login_only(client, login):
+    phone, laptop, bob = login(), login(), login("bob")
+    assert log_out(client, phone["access_token"]).status_code == 204
+    assert_revoked(client, phone)
+    assert_works(client, laptop)
+    assert_works(client, bob)
+
+
+@pytest.mark.todo(1, 2)
+def test_logout_with_a_refreshed_access_token_ends_the_refreshed_login(client, login):
+    renewed = refresh(client, login()["refresh_token"]).get_json()  # the same login, a new pair of tokens
+    assert log_out(client, renewed["access_token"]).status_code == 204
+    assert_revoked(client, renewed)
+
+
+@pytest.mark.todo(1, 2)
+def test_logout_revokes_a_short_lived_token_too(client, login):
+    short = login(lifetime_minutes=5)
+    assert log_out(client, short["access_token"]).status_code == 204
+    assert_revoked(client, short)
+
+
+@pytest.mark.todo(1, 2)
+def test_two_logouts_with_one_token_at_once_are_no_error(app_module, serve, tmp_path, database, database_url):
+    """Both requests may pass the blocklist check before either has written: the second insert must not fail.
+    Against a real threaded server, as in production (TESTING off), with a SQLite file or PostgreSQL."""
+    url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url})
+    try:
+        log_out_twice_at_once(serve(app).url())
+    finally:
+        close_database(app)
+
+
+def log_out_twice_at_once(url):
+    credentials = {"username": "alice", "password": PASSWORD}
+    requests.post(f"{url}/register", json=credentials, timeout=10)
+    for _ in range(RACE_ROUNDS):
+        access_token = requests.post(f"{url}/login", json=credentials, timeout=10).json()["access_token"]
+        barrier = threading.Barrier(2)
+        statuses = []
+
+        def send():
+            barrier.wait(timeout=10)
+            statuses.append(requests.post(f"{url}/logout", headers=bearer(access_token), timeout=10).status_code)
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert 204 in statuses and set(statuses) <= {204, 401}, f"expected 204 and 204 or 401, got {statuses}"
+        answer = requests.post(f"{url}/blogs", json=POST, headers=bearer(access_token), timeout=10)
+        assert answer.status_code == 401
+
+
+def test_a_refresh_token_cannot_log_out(client, login):
+    tokens = login()
+    assert_error_shape(log_out(client, tokens["refresh_token"]), 401, "access_token_required")
+    assert_works(client, tokens)
+
+
+@pytest.mark.todo(2)
+def test_logout_keeps_the_token_in_the_database_until_it_would_be_refused_anyway(make_app, clock):
+    app = make_app(JWT_DECODE_LEEWAY=30)
+    client = app.test_client()
+    AuthActions(client).register()
+    access_token = AuthActions(client).login().get_json()["access_token"]
+    assert log_out(client, access_token).status_code == 204
+    rows = table_rows(app, "revoked_tokens")
+    assert [row["jti"] for row in rows] == [decode(access_token)["jti"]]
+    stored = datetime.fromisoformat(str(rows[0]["expires_at"])).replace(tzinfo=timezone.utc)
+    assert stored == START + ACCESS_LIFETIME + timedelta(seconds=30), "exp plus the leeway, when the token dies"
+
+
+# --- Logging out everywhere -----------------------------------------------------------------------------------------
+
+def test_logout_all_ends_every_login_of_the_user_and_nobody_elses(client, login):
+    phone, laptop, bob = login(), login(), login("bob")
+    assert log_out(client, laptop["access_token"], everywhere=True).status_code == 204
+    assert_revoked(client, phone)
+    assert_revoked(client, laptop)
+    assert_works(client, bob)
+    assert_works(client, login()), "logging in again, even in the same second, gives tokens that work"
+
+
+def test_a_token_from_before_this_lesson_works_until_the_first_logout_all(client, app, login):
+    tokens = login()
+    with app.app_context():
+        older = create_access_token(identity="1")  # as lesson 06 made them: no token_version, no family
+    assert publish(client, older).status_code == 201
+    assert log_out(client, tokens["access_token"], everywhere=True).status_code == 204
+    assert_error_shape(publish(client, older), 401, "token_revoked")
+
+
+def test_changing_the_password_ends_every_access_token_too(client, login):
+    phone, laptop = login(), login()
+    change = {"current_password": PASSWORD, "new_password": "a brand new passphrase"}
+    assert client.post("/password", json=change, headers=bearer(laptop["access_token"])).status_code == 204
+    assert_revoked(client, phone)
+    assert_revoked(client, laptop)
+
+
+# --- Expiry and pruning of the database's blocklist ---------------------------------------------------------------
+
+@pytest.mark.todo(1, 2)
+def test_a_logged_out_token_stays_refused_within_the_clock_leeway(make_app, clock):
+    app = make_app(JWT_DECODE_LEEWAY=30)
+    client = app.test_client()
+    AuthActions(client).register()
+    access_token = AuthActions(client).login().get_json()["access_token"]
+    assert log_out(client, access_token).status_code == 204
+    clock.move_to(START + ACCESS_LIFETIME + timedelta(seconds=10))  # expired, but still inside the leeway
+    assert app.test_cli_runner().invoke(args=["prune-blocklist"]).exit_code == 0
+    assert_error_shape(publish(client, access_token), 401, "token_revoked")
+
+
+@pytest.mark.todo(2)
+def test_pruning_the_blocklist_removes_only_the_expired_tokens(app, client, clock, login):
+    first = login()["access_token"]
+    log_out(client, first)
+    clock.move_to(START + timedelta(minutes=10))
+    second = login()["access_token"]
+    log_out(client, second)
+    clock.move_to(START + ACCESS_LIFETIME + timedelta(seconds=1))  # the first has expired, the second has not
+    result = app.test_cli_runner().invoke(args=["prune-blocklist"])
+    assert result.exit_code == 0, result.output
+    assert "1" in result.output
+    assert [row["jti"] for row in table_rows(app, "revoked_tokens")] == [decode(second)["jti"]]
+    assert_error_shape(publish(client, second), 401, "token_revoked")
+
+
+# --- Redis (TODO 3) ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def redis_app(make_app, redis_url):
+    return make_app(BLOCKLIST="redis", REDIS_URL=redis_url)
+
+
+@pytest.fixture
+def redis_keys(redis_server):
+    """A function that answers {key: seconds to live} of every key in the test's Redis database."""
+
+    def keys_and_ttls():
+        with redis_server.client() as redis_client:
+            return {key: redis_client.ttl(key) for key in redis_client.keys("*")}
+
+    return keys_and_ttls
+
+
+@pytest.mark.todo(3)
+def test_the_redis_store_keeps_each_jti_exactly_as_long_as_it_matters(redis_app, redis_keys, clock):
+    with redis_app.app_context():
+        store = redis_app.extensions["blocklist"]
+        store.add("a-jti", START + timedelta(seconds=90))
+        store.add("an-expired-jti", START - timedelta(seconds=1))
+        assert store.contains("a-jti") is True
+        assert store.contains("another-jti") is False
+        assert store.contains("an-expired-jti") is False, "an expired token needs no entry"
+    assert redis_keys() == {"revoked:a-jti": 90}
+
+
+@pytest.mark.todo(3)  # needs TODOs 1 and 2 as well; marked 3 only, so they score where Redis is missing
+def test_with_redis_logout_revokes_both_tokens_and_the_key_expires_with_the_access_token(redis_app, redis_keys,
+                                                                                             clock):
+    client = redis_app.test_client()
+    AuthActions(client).register()
+    tokens = AuthActions(client).login().get_json()
+    clock.move_to(START + timedelta(minutes=10))  # five minutes of life left
+    assert log_out(client, tokens["access_token"]).status_code == 204
+    assert_revoked(client, tokens)
+    assert redis_keys() == {f"revoked:{decode(tokens['access_token'])['jti']}": 5 * 60}
+    assert table_rows(redis_app, "revoked_tokens") == [], "with Redis, the database's table is not used"
+
+
+@pytest.mark.todo(3)  # needs TODO 2 as well
+def test_with_redis_the_key_outlives_the_token_by_the_clock_leeway(make_app, redis_url, redis_keys, clock):
+    app = make_app(BLOCKLIST="redis", REDIS_URL=redis_url, JWT_DECODE_LEEWAY=20)
+    client = app.test_client()
+    AuthActions(client).register()
+    access_token = AuthActions(client).login().get_json()["access_token"]
+    assert log_out(client, access_token).status_code == 204
+    assert list(redis_keys().values()) == [ACCESS_LIFETIME.total_seconds() + 20]
+
+
+@pytest.mark.todo(3)
+def test_with_redis_a_protected_request_asks_redis_once(redis_app, redis_server):
+    client = redis_app.test_client()
+    access_token = AuthActions(client).token()
+    publish(client, access_token)  # the first request opens the connection (which sends commands of its own)
+    with redis_server.client() as redis_client:
+        before = redis_client.info("stats")["total_commands_processed"]
+        assert publish(client, access_token).status_code == 201
+        after = redis_client.info("stats")["total_commands_processed"]
+    assert after - before - 1 == 1, "one command for the request (the other one is this INFO)"
+
+
+@pytest.mark.todo(3)
+def test_redis_down_means_503_never_accepted(make_app):
+    app = make_app(BLOCKLIST="redis", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    client = app.test_client()
+    tokens = AuthActions(client).token()  # logging in does not need the blocklist
+    assert_error_shape(publish(client, tokens), 503, "blocklist_unavailable")
+    assert_error_shape(log_out(client, tokens), 503, "blocklist_unavailable")
+    assert table_rows(app, "blogs") == []
+
+
+@pytest.mark.todo(3)
+def test_a_redis_that_does_not_answer_gives_a_503_within_a_second_or_two(app_module):
+    with socket.socket() as silent:  # accepts connections (the system does) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        app = app_module.create_app({**TEST_SETTINGS, "BLOCKLIST": "redis", "REDIS_URL": url})
+        client = app.test_client()
+        access_token = AuthActions(client).token()
+        started = time.monotonic()
+        assert_error_shape(publish(client, access_token), 503, "blocklist_unavailable")
+        assert time.monotonic() - started < 3, "short timeouts: a hung Redis must not hang every request"
+
+
+# --- Several processes: gunicorn with two workers ------------------------------------------------------------------
+
+STORES = ["database", "redis", "memory"]
+PAIRS = 30  # pairs of requests sent at once; two workers have both answered long before that
+
+
+@pytest.fixture(scope="module")
+def deployments(request, gunicorn, lesson_folder, tmp_path_factory):
+    """The lesson's app under gunicorn with 2 workers, once per blocklist store, started side by side."""
+    folder = tmp_path_factory.mktemp("deployments")
+    module = load_app_module(lesson_folder)
+    servers = {}
+    for store in STORES:
+        if store == "redis" and not redis_installed():
+            continue  # the redis test asks for redis_server itself, which skips it with the reason
+        environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "BLOCKLIST": store, "SHOW_WORKER_PID": "1",
+                       "DATABASE_URL": f"sqlite:///{folder}/{store}.db",
+                       "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"]}
+        if store == "redis":
+            redis_server = request.getfixturevalue("redis_server")
+            environment["REDIS_URL"] = redis_server.database_url(1)  # not 0, which each test empties
+        # Create the tables first: two workers starting at once would both try to (a real deployment runs a
+        # migration before starting the server).
+        module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"]})
+        servers[store] = gunicorn(lesson_folder, environment)
+    return {store: started(server.ready) for store, server in servers.items()}
+
+
+def publish_in_pairs(server, access_token):
+    """POST /blogs in pairs of requests sent at once (so that both workers are busy) until both workers have
+    answered; returns {worker pid: [(status, code), ...]}."""
+    answers = {}
+    for _ in range(PAIRS):
+        barrier = threading.Barrier(2)
+        results = [None, None]
+
+        def send(index):
+            barrier.wait(timeout=10)
+            results[index] = requests.post(server.url("/blogs"), json=POST, headers=bearer(access_token), timeout=10)
+
+        threads = [threading.Thread(target=send, args=(index,)) for index in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for response in results:
+            answers.setdefault(response.headers["X-Worker-Pid"], []).append(
+                (response.status_code, response.json().get("code") if response.status_code != 201 else None))
+        if len(answers) == 2:
+            return answers
+    pytest.fail(f"only worker(s) {sorted(answers)} answered {2 * PAIRS} requests; two were expected")
+
+
+def log_in_and_out(server, username):
+    """Register, log in and log out through the server; returns (access token, pid of the worker that logged out)."""
+    credentials = {"username": username, "password": PASSWORD}
+    requests.post(server.url("/register"), json=credentials, timeout=10)
+    access_token = requests.post(server.url("/login"), json=credentials, timeout=10).json()["access_token"]
+    logout = requests.post(server.url("/logout"), headers=bearer(access_token), timeout=10)
+    assert logout.status_code == 204, logout.text
+    return access_token, logout.headers["X-Worker-Pid"]
+
+
+def assert_every_worker_refuses_a_logged_out_token(server, username):
+    access_token, _ = log_in_and_out(server, username)
+    answers = publish_in_pairs(server, access_token)
+    assert {pid: set(results) for pid, results in answers.items()} == {
+        pid: {(401, "token_revoked")} for pid in answers
+    }, "every worker must refuse the logged-out token"
+
+
+@pytest.mark.todo(1, 2)
+def test_under_gunicorn_with_the_database_every_worker_refuses_a_logged_out_token(deployments):
+    assert_every_worker_refuses_a_logged_out_token(deployments["database"], "user-of-database")
+
+
+@pytest.mark.todo(3)  # needs TODOs 1 and 2 as well
+def test_under_gunicorn_with_redis_every_worker_refuses_a_logged_out_token(deployments, redis_server):
+    assert_every_worker_refuses_a_logged_out_token(deployments["redis"], "user-of-redis")
+
+
+@pytest.mark.todo(1, 2)
+def test_under_gunicorn_an_in_memory_blocklist_is_known_to_one_worker_only(deployments):
+    """The reason the lesson exists: each worker process has its own memory."""
+    access_token, logout_worker = log_in_and_out(deployments["memory"], "user-of-memory")
+    answers = publish_in_pairs(deployments["memory"], access_token)
+    other_worker = next(pid for pid in answers if pid != logout_worker)
+    assert set(answers[logout_worker]) == {(401, "token_revoked")}, "the worker that logged out knows"
+    assert set(answers[other_worker]) == {(201, None)}, "the other worker never heard of the logout: it accepts"
