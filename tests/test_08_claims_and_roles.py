@@ -261,8 +261,9 @@ def test_a_role_change_ends_every_login_of_the_user(app, auth, client, before, a
     result = set_role(app, "Alice", after)
     assert result.exit_code == 0, result.output
     assert role_in_database(app, "alice") == after
-    for tokens in (phone, laptop):  # no new token can be made with the old role
+    for tokens in (phone, laptop):  # no token made before the change works: none can say the old role
         assert_error_shape(client.post("/refresh", headers=bearer(tokens["refresh_token"])), 401, "token_revoked")
+        assert_error_shape(client.get("/me", headers=bearer(tokens["access_token"])), 401, "token_revoked")
     fresh = log_in(app, auth, "alice", after)["access_token"]
     assert client.get("/me", headers=bearer(fresh)).get_json()["role"] == after
 

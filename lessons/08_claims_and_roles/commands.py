@@ -1,9 +1,10 @@
-"""Command-line tasks for the app: flask --app app create-user USERNAME, prune-tokens, set-role USERNAME ROLE"""
+"""Command-line tasks: flask --app app create-user USERNAME, prune-tokens, prune-blocklist, set-role USERNAME ROLE"""
 import click
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from blocklist import DatabaseBlocklist
 from extensions import db
 from models import ROLES, User
 from roles import change_role
@@ -38,6 +39,18 @@ def prune_tokens_command():
     pruned = prune_expired()
     db.session.commit()
     click.echo(f"Deleted {pruned} expired refresh token(s).")
+
+
+@click.command("prune-blocklist")
+@with_appcontext
+def prune_blocklist_command():
+    """Delete the logged-out tokens that would be refused anyway by now, as expired (run it daily, like prune-tokens).
+
+    Only the database's table needs it: Redis deletes each of its entries by itself when its time is up.
+    """
+    pruned = DatabaseBlocklist().prune()
+    db.session.commit()
+    click.echo(f"Deleted {pruned} expired token(s) from the blocklist.")
 
 
 @click.command("set-role")

@@ -8,6 +8,7 @@ MAX_REFRESH_EXPIRY = timedelta(days=365)  # longer is likely a typo, and a login
 DEFAULT_LEEWAY_SECONDS = "0"
 DEFAULT_DATABASE_URL = "sqlite:///course.db"  # a relative SQLite path lands in the app's instance/ folder
 DEFAULT_HASH_METHOD = "scrypt"  # werkzeug's strong default; tests pick a cheap one instead
+BLOCKLIST_STORES = ("database", "redis", "memory")  # where logged-out tokens are kept (blocklist.py)
 MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
@@ -35,6 +36,11 @@ class Config:
         self.JWT_REFRESH_TOKEN_EXPIRES = days_from_text(
             environ.get("JWT_REFRESH_TOKEN_EXPIRES", DEFAULT_REFRESH_EXPIRY_DAYS), "JWT_REFRESH_TOKEN_EXPIRES"
         )
+        self.REDIS_URL = environ.get("REDIS_URL", "")  # set: the blocklist is kept in Redis
+        self.BLOCKLIST = environ.get("BLOCKLIST", "")  # empty: Redis if REDIS_URL is set, else the database
+        # Adds an X-Worker-Pid header to every answer, so a test can see which server process answered. For the
+        # course's tests and notebook only: it tells strangers about the server.
+        self.SHOW_WORKER_PID = environ.get("SHOW_WORKER_PID", "") == "1"
 
 
 def minutes_from_text(text, name):
@@ -83,3 +89,8 @@ def check_settings(config):
             "JWT_REFRESH_TOKEN_EXPIRES must be a whole number of days, like 14: longer than"
             f" JWT_ACCESS_TOKEN_EXPIRES and at most {MAX_REFRESH_EXPIRY.days}"
         )
+    store = config.get("BLOCKLIST") or ""
+    if store and store not in BLOCKLIST_STORES:
+        raise ConfigError(f"BLOCKLIST must be one of {', '.join(BLOCKLIST_STORES)}, or empty (got {store!r})")
+    if store == "redis" and not config.get("REDIS_URL"):
+        raise ConfigError("BLOCKLIST=redis needs REDIS_URL, like redis://127.0.0.1:6379/0")

@@ -15,7 +15,7 @@ from flask_restful import abort
 
 from auth import find_user
 from models import ROLES
-from tokens import revoke_every_family
+from tokens import log_out_everywhere
 
 
 def at_least(role, needed):
@@ -58,10 +58,10 @@ def role_required(role):
 
 
 def change_role(user, role):
-    """Give `user` a new role, and end every login of theirs (the caller commits).
+    """Give `user` a new role, and end every login of theirs, as /logout-all does (the caller commits).
 
-    Their refresh tokens are revoked, so no new access token carries the old role; the access tokens already
-    handed out keep it until they expire (minutes). That is why deleting someone else's post asks the database.
+    Every token made before, access and refresh alike, is refused from now on (lesson 07's token_version), so no
+    token goes on saying the old role: the user logs in again and gets one made from the database.
     """
     user.role = role
-    revoke_every_family(user.id)
+    log_out_everywhere(user)

@@ -1,6 +1,7 @@
 """Who is calling: flask-jwt-extended turns a verified token into the logged-in user."""
 import re
 
+from blocklist import current_blocklist
 from extensions import db
 from models import MAX_ID, User
 from tokens import family_is_revoked, find_refresh_token
@@ -36,11 +37,28 @@ def user_id_from(sub):
 def token_is_revoked(jwt_header, jwt_payload):
     """Whether flask-jwt-extended must refuse this token (jwt.token_in_blocklist_loader): True answers 401.
 
-    Access tokens are not stored; they live minutes. A refresh token is refused when the app has no row for it
-    (never issued here, or pruned) or when its family was revoked. A token that was used but not revoked is let
-    through on purpose: /refresh must see it to recognise reuse.
+    - Any token made before its user's last logout from everywhere (an older token_version) is revoked.
+    - A refresh token is refused when the app has no row for it (never issued here, or pruned) or when its
+      family was revoked (lesson 06). A used but not revoked one is let through on purpose: /refresh must see it
+      to recognise reuse.
+    - An access token is revoked when its jti is in the blocklist: it was logged out (blocklist.py).
     """
-    if jwt_payload["type"] != "refresh":
-        return False
-    stored = find_refresh_token(jwt_payload["jti"])
-    return stored is None or family_is_revoked(stored.family)
+    if made_before_logout_everywhere(jwt_payload):
+        return True
+    if jwt_payload["type"] == "refresh":
+        stored = find_refresh_token(jwt_payload["jti"])
+        return stored is None or family_is_revoked(stored.family)
+    return current_blocklist().contains(jwt_payload["jti"])
+
+
+def made_before_logout_everywhere(jwt_payload):
+    """Whether the token's token_version is not its user's current one. A token without the claim counts as
+    version 0: tokens made before this lesson's code was deployed work until the user's first logout-all.
+
+    db.session.get keeps the user it loads: load_user, which runs next, gets it without asking the database again.
+    """
+    user_id = user_id_from(jwt_payload["sub"])
+    user = None if user_id is None else db.session.get(User, user_id)
+    if user is None:
+        return False  # load_user answers for it: 401 user_not_found
+    return jwt_payload.get("token_version", 0) != user.token_version

@@ -10,6 +10,7 @@ from flask import current_app, jsonify, request
 from flask_restful import Api
 from werkzeug.exceptions import HTTPException
 
+from blocklist import BlocklistUnavailable
 from extensions import db
 
 REALM = 'Bearer realm="api"'
@@ -92,7 +93,7 @@ def token_expired(jwt_header, jwt_payload):
 
 
 def token_revoked(jwt_header, jwt_payload):
-    """A token that was revoked (jwt.revoked_token_loader): here, a refresh token whose login was ended."""
+    """A token that was revoked (jwt.revoked_token_loader): logged out, or of a login that was ended."""
     message = "The token has been revoked. Log in again."
     return error_response(401, "token_revoked", message, headers=bearer_challenge("invalid_token", message))
 
@@ -127,6 +128,15 @@ def handle_unexpected_error(error):
     return error_response(500, "internal_error", "Something went wrong on our side. It has been logged.")
 
 
+def handle_blocklist_unavailable(error):
+    """The blocklist store (Redis) cannot be asked whether a token was logged out. Refuse, never guess: failing
+    open would accept every logged-out or stolen token for as long as the store is down."""
+    db.session.rollback()
+    current_app.logger.error("Blocklist unavailable on %s %s: %s", request.method, request.path, error)
+    message = "Tokens cannot be checked at the moment. Try again in a little while."
+    return error_response(503, "blocklist_unavailable", message, headers={"Retry-After": "5"})
+
+
 class FlaskErrorsApi(Api):
     """Flask-RESTful's Api, except that it leaves every error to Flask's handlers (registered below).
 
@@ -147,4 +157,5 @@ def register_error_handlers(app, jwt):
     jwt.revoked_token_loader(token_revoked)
     jwt.needs_fresh_token_loader(fresh_token_required)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(BlocklistUnavailable, handle_blocklist_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -24,6 +24,9 @@ class User(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(80), unique=True, nullable=False)
     password_hash = db.Column(db.String(255), nullable=False)
+    # Goes up by one at each logout from every device (and password change). Every token carries the number it
+    # was made with (claim "token_version"), so the tokens made before are refused (auth.py, token_is_revoked).
+    token_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # A new user gets the least; only `flask --app app set-role` changes it (commands.py): no request can.
     role = db.Column(db.String(20), nullable=False, default="reader", server_default="reader")
 
@@ -81,3 +84,15 @@ class RefreshToken(db.Model):
     expires_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)  # the token's "exp"
     used_at = db.Column(db.DateTime(timezone=True))  # when it was exchanged at /refresh (None: not yet)
     revoked_at = db.Column(db.DateTime(timezone=True))  # when its family was revoked (None: it was not)
+
+
+class RevokedToken(db.Model):
+    """An access token that was logged out before it expired (blocklist.py, DatabaseBlocklist).
+
+    Keyed by the token's jti, so checking a token is one lookup by primary key. expires_at is when the token
+    would be refused anyway; after it the row is useless, and `flask --app app prune-blocklist` deletes it.
+    """
+
+    __tablename__ = "revoked_tokens"
+    jti = db.Column(db.String(36), primary_key=True)  # the token's own id, its "jti" claim
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)

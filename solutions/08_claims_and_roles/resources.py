@@ -6,13 +6,14 @@ from flask_jwt_extended import create_access_token, current_user, get_current_us
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
+from blocklist import accepted_until, current_blocklist
 from extensions import db
 from models import Blog, User, check_dummy_password
 from roles import role_required
 from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
                      load_json)
-from tokens import (find_refresh_token, issue_refresh_token, new_family, prune_expired, retire, revoke_every_family,
-                    revoke_family)
+from tokens import (find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
+                    prune_expired, retire, revoke_family)
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -55,11 +56,12 @@ class Login(Resource):
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
         prune_expired()  # on the way: forget the logins that have ended by themselves
-        answer = {
-            "access_token": create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials))
-        }
+        family = new_family()  # this login; /logout ends it
+        access_token = create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials),
+                                           additional_claims=login_claims(user, family))
+        answer = {"access_token": access_token}
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
-            answer["refresh_token"] = issue_refresh_token(user.id, new_family())
+            answer["refresh_token"] = issue_refresh_token(user, family)
         db.session.commit()
         return answer, 200
 
@@ -84,8 +86,9 @@ class Refresh(Resource):
         if presented is None:  # pruned since then: refuse it, as token_is_revoked would now
             abort(401, message="The token has been revoked. Log in again.", code="token_revoked")
         if retire(presented.jti):
-            access_token = create_access_token(identity=str(presented.user_id))  # not fresh: no password was given
-            refresh_token = issue_refresh_token(presented.user_id, presented.family)
+            claims = login_claims(current_user, presented.family)  # the same login goes on
+            access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
+            refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
             return {"access_token": access_token, "refresh_token": refresh_token}, 200
         # it was used already, so it was copied: revoke its family
@@ -103,7 +106,29 @@ class Password(Resource):
         if not current_user.check_password(change["current_password"]):
             abort(403, message="The current password is wrong.", code="wrong_password")
         current_user.set_password(change["new_password"])
-        revoke_every_family(current_user.id)  # whoever holds a refresh token of this user must log in again
+        log_out_everywhere(current_user)  # whoever holds a token of this user must log in again
+        db.session.commit()
+        return "", 204
+
+
+class Logout(Resource):
+    """POST /logout: end this login. The access token that calls it and the refresh tokens of its login stop working."""
+
+    @jwt_required()
+    def post(self):
+        claims = get_jwt()  # the calling token's claims: its jti, exp and family
+        current_blocklist().add(claims["jti"], accepted_until(claims))
+        revoke_family(claims["family"])
+        db.session.commit()
+        return "", 204
+
+
+class LogoutAll(Resource):
+    """POST /logout-all: end every login of the user, on every device."""
+
+    @jwt_required()
+    def post(self):
+        log_out_everywhere(current_user)
         db.session.commit()
         return "", 204
 

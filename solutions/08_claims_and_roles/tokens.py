@@ -5,7 +5,11 @@ For refresh tokens, which live for days, the app keeps a row for each one it iss
 
 - rotation: each refresh token works once; /refresh retires it and answers the next one of the same family;
 - reuse detection: a retired token that comes back was copied, so its whole family (its login) is revoked;
-- revocation: changing the password revokes every family of the user.
+- revocation: logging out revokes the family of the login; logging out everywhere, or changing the password,
+  revokes every family of the user.
+
+Every token of a login, access and refresh alike, carries two claims of our own (login_claims): its family, so
+that /logout knows which login to end, and the user's token_version, so that /logout-all can end them all.
 """
 import secrets
 from datetime import datetime, timezone
@@ -13,7 +17,7 @@ from datetime import datetime, timezone
 from flask_jwt_extended import create_refresh_token, decode_token
 
 from extensions import db
-from models import RefreshToken
+from models import RefreshToken, User
 
 
 def now():
@@ -25,12 +29,17 @@ def new_family():
     return secrets.token_hex(16)
 
 
-def issue_refresh_token(user_id, family):
+def login_claims(user, family):
+    """The claims of our own that every token of a login carries (create_*_token(..., additional_claims=...))."""
+    return {"family": family, "token_version": user.token_version}
+
+
+def issue_refresh_token(user, family):
     """Make a refresh token for the user and store it as the newest of `family` (the caller commits)."""
-    token = create_refresh_token(identity=str(user_id))
+    token = create_refresh_token(identity=str(user.id), additional_claims=login_claims(user, family))
     claims = decode_token(token)  # its jti (unique id) and exp, as the library wrote them
     expires_at = datetime.fromtimestamp(claims["exp"], timezone.utc)
-    db.session.add(RefreshToken(jti=claims["jti"], family=family, user_id=user_id, expires_at=expires_at))
+    db.session.add(RefreshToken(jti=claims["jti"], family=family, user_id=user.id, expires_at=expires_at))
     return token
 
 
@@ -76,6 +85,16 @@ def revoke_every_family(user_id):
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now())
     )
+
+
+def log_out_everywhere(user):
+    """End every login of the user: revoke every family, and add one to token_version, so that every token
+    made before, access tokens included, is refused (the caller commits).
+
+    The addition happens in the database (token_version = token_version + 1), so two at once both count.
+    """
+    revoke_every_family(user.id)
+    db.session.execute(db.update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
 
 
 def prune_expired():
