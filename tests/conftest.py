@@ -292,6 +292,22 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+SHAPE_KEYS = {"status", "code", "message"}
+
+
+def assert_error_shape(response, status, code):
+    """The response is the course's one error shape (lesson 05 on), with this status and code;
+    every 401 also says how to authenticate (WWW-Authenticate)."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.get_data()}"
+    assert response.is_json, f"expected a JSON body, got {response.content_type}"
+    body = response.get_json()
+    assert SHAPE_KEYS <= set(body) <= SHAPE_KEYS | {"errors"}, f"the body has keys {sorted(body)}"
+    assert (body["status"], body["code"]) == (status, code)
+    assert isinstance(body["message"], str) and body["message"]
+    assert response.status_code != 401 or response.headers["WWW-Authenticate"].startswith("Bearer")
+    return body
+
+
 def run_sql(app, statement):
     """Run SQL on the app's database, outside any request; return the rows as dicts."""
     database = app.extensions["sqlalchemy"]

@@ -12,26 +12,14 @@ import requests
 import time_machine
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from conftest import TEST_SETTINGS, AuthActions, bearer, close_database, decode, run_sql, table_rows
+from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, run_sql, table_rows
 from course.notebook import LessonServer
 
 POST = {"title": "Hello", "body": "A post."}
-SHAPE_KEYS = {"status", "code", "message"}
 PASSWORD = AuthActions.PASSWORD
 NEW_PASSWORD = "a brand new passphrase"
 START = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 
-
-def assert_error_shape(response, status, code):
-    """The response is the course's one error shape (lesson 05), with this status and code."""
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.get_data()}"
-    assert response.is_json, f"expected a JSON body, got {response.content_type}"
-    body = response.get_json()
-    assert SHAPE_KEYS <= set(body) <= SHAPE_KEYS | {"errors"}, f"the body has keys {sorted(body)}"
-    assert (body["status"], body["code"]) == (status, code)
-    assert isinstance(body["message"], str) and body["message"]
-    assert response.status_code != 401 or response.headers["WWW-Authenticate"].startswith("Bearer")
-    return body
 
 
 @pytest.fixture

@@ -13,26 +13,14 @@ import pytest
 import time_machine
 from sqlalchemy.exc import IntegrityError
 
-from conftest import TEST_SECRET, AuthActions, bearer, decode, run_sql, table_rows
+from conftest import TEST_SECRET, AuthActions, assert_error_shape, bearer, decode, run_sql, table_rows
 
 POST = {"title": "Hello", "body": "A post."}
 DRAFT = {"title": "Not yet", "body": "Half written.", "published": False}
-SHAPE_KEYS = {"status", "code", "message"}
 PASSWORD = AuthActions.PASSWORD
 ROLES = ["reader", "author", "admin"]
 OTHER_KEY = "a-key-that-is-not-the-apps-but-is-long-enough"
 
-
-def assert_error_shape(response, status, code):
-    """The response is the course's one error shape (lesson 05), with this status and code."""
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.get_data()}"
-    assert response.is_json, f"expected a JSON body, got {response.content_type}"
-    body = response.get_json()
-    assert SHAPE_KEYS <= set(body) <= SHAPE_KEYS | {"errors"}, f"the body has keys {sorted(body)}"
-    assert (body["status"], body["code"]) == (status, code)
-    assert isinstance(body["message"], str) and body["message"]
-    assert response.status_code != 401 or response.headers["WWW-Authenticate"].startswith("Bearer")
-    return body
 
 
 def set_role_in_database(app, username, role):
