@@ -5,6 +5,7 @@ start them directly.
 Each server keeps its files in a folder it is given (a temporary one) and is stopped with stop(), which ends its
 whole process group, workers included.
 """
+import ctypes
 import os
 import shutil
 import signal
@@ -28,10 +29,20 @@ def free_port():
 
 
 def start_process(command, log, **options):
-    """Start `command` in its own process group (so stop_process ends it and its children), output to `log`."""
+    """Start `command` in its own process group (so stop_process ends it and its children), output to `log`.
+
+    Its own group also means that killing ours (the grader stops a test run that took too long) would not reach
+    it: so the server is told to stop when the process that started it dies, whatever kills that process.
+    """
     with open(log, "wb") as output:
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, **options)
+                                start_new_session=True, preexec_fn=stop_when_parent_dies, **options)
+
+
+def stop_when_parent_dies():
+    """Runs in the new process before the server's program starts: Linux sends it SIGTERM when its parent dies."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop_process(process, signal_number=signal.SIGTERM):
