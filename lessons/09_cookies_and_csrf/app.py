@@ -3,13 +3,14 @@ import os
 from pathlib import Path
 
 from dotenv import load_dotenv
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 
 from auth import load_user, token_is_revoked
 from blocklist import make_blocklist
 from commands import create_user_command, prune_blocklist_command, prune_tokens_command, set_role_command
 from config import Config, check_settings
+from cookies import refresh_expiring_access_cookie
 from errors import FlaskErrorsApi, register_error_handlers
 from extensions import db, enforce_foreign_keys, jwt
 from models import MAX_ID
@@ -41,9 +42,14 @@ def create_app(test_config=None):
     app.cli.add_command(prune_tokens_command)
     app.cli.add_command(prune_blocklist_command)
     app.cli.add_command(set_role_command)
+    app.after_request(refresh_expiring_access_cookie)  # a browser on the page stays logged in (cookies.py)
+    if not app.config["JWT_COOKIE_SECURE"]:
+        app.logger.warning("JWT_COOKIE_SECURE is off: token cookies travel over plain http. Only for"
+                           " http://127.0.0.1 while developing; never in production.")
     if app.config["SHOW_WORKER_PID"]:
         app.after_request(add_worker_pid)  # for the course's tests and notebook only (config.py)
 
+    app.add_url_rule("/", "index", index)  # the page (static/index.html); its script is static/app.js
     api = FlaskErrorsApi(app)
     api.add_resource(Health, "/health")
     api.add_resource(Register, "/register")
@@ -57,6 +63,14 @@ def create_app(test_config=None):
     api.add_resource(BlogList, "/blogs")
     api.add_resource(BlogItem, f"/blogs/<int(max={MAX_ID}):blog_id>")  # a bigger id is 404, like any unknown one
     return app
+
+
+def index():
+    """The page a browser opens. Its Content-Security-Policy lets only this site's own files run as scripts: a
+    script injected into the page (XSS) is not run, a second line of defence after httponly cookies."""
+    response = current_app.send_static_file("index.html")
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    return response
 
 
 def add_worker_pid(response):

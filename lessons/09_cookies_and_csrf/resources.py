@@ -1,12 +1,14 @@
 """The API's endpoints, as Flask-RESTful resources."""
 from datetime import timedelta
 
-from flask import current_app, request
-from flask_jwt_extended import create_access_token, current_user, get_current_user, get_jwt, jwt_required
+from flask import current_app, make_response, request
+from flask_jwt_extended import (create_access_token, current_user, get_current_user, get_jwt, get_jwt_request_location,
+                                jwt_required, unset_jwt_cookies)
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
 from blocklist import accepted_until, current_blocklist
+from cookies import cookie_answer
 from extensions import db
 from models import Blog, User, check_dummy_password
 from roles import role_required
@@ -63,6 +65,8 @@ class Login(Resource):
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
             answer["refresh_token"] = issue_refresh_token(user, family)
         db.session.commit()
+        if credentials["cookies"]:  # a browser: the tokens go in httponly cookies, not in the body
+            return cookie_answer(user, answer)
         return answer, 200
 
 
@@ -90,7 +94,10 @@ class Refresh(Resource):
             access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
             refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
-            return {"access_token": access_token, "refresh_token": refresh_token}, 200
+            tokens = {"access_token": access_token, "refresh_token": refresh_token}
+            if get_jwt_request_location() == "cookies":  # a browser sent its refresh cookie: answer cookies
+                return cookie_answer(current_user, tokens)
+            return tokens, 200
         # it was used already, so it was copied: revoke its family
         revoke_family(presented.family)
         db.session.commit()
@@ -120,7 +127,9 @@ class Logout(Resource):
         current_blocklist().add(claims["jti"], accepted_until(claims))
         revoke_family(claims["family"])
         db.session.commit()
-        return "", 204
+        response = make_response("", 204)
+        unset_jwt_cookies(response)  # a browser forgets its token cookies and their CSRF cookies
+        return response
 
 
 class LogoutAll(Resource):
@@ -156,9 +165,7 @@ class BlogList(Resource):
     """GET /blogs: the posts anyone may see, a page at a time; a logged-in author sees their drafts too.
     POST /blogs {title, body, published}: write one (authors and admins)."""
 
-    # TODO 3: a token is optional here: anyone may list, and a valid token shows its user's drafts as well
     @jwt_required(optional=True)
-    # END TODO 3
     def get(self):
         page = load_args(PageSchema())
         query = db.select(Blog).where(visible_posts(), Blog.id > page["after"]).order_by(Blog.id)
@@ -227,12 +234,10 @@ def visible_posts():
     get_current_user() is the User of the request's token, or None when no token was sent: that needs
     @jwt_required(optional=True) on the view. (`current_user is None` is never true: current_user is a proxy.)
     """
-    # TODO 3: anonymous readers see published posts; a logged-in user also sees the posts they wrote
     reader = get_current_user()
     if reader is None:
         return Blog.published
     return db.or_(Blog.published, Blog.author_id == reader.id)
-    # END TODO 3
 
 
 def find_blog(blog_id):

@@ -9,6 +9,7 @@ DEFAULT_LEEWAY_SECONDS = "0"
 DEFAULT_DATABASE_URL = "sqlite:///course.db"  # a relative SQLite path lands in the app's instance/ folder
 DEFAULT_HASH_METHOD = "scrypt"  # werkzeug's strong default; tests pick a cheap one instead
 BLOCKLIST_STORES = ("database", "redis", "memory")  # where logged-out tokens are kept (blocklist.py)
+SAMESITE_VALUES = ("Lax", "Strict")  # None would send the cookies with requests that other sites make
 MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
@@ -41,6 +42,13 @@ class Config:
         # Adds an X-Worker-Pid header to every answer, so a test can see which server process answered. For the
         # course's tests and notebook only: it tells strangers about the server.
         self.SHOW_WORKER_PID = environ.get("SHOW_WORKER_PID", "") == "1"
+        # Lesson 09: a browser keeps its tokens in cookies (cookies.py); other clients keep the Authorization header.
+        self.JWT_TOKEN_LOCATION = ["headers", "cookies"]
+        # Secure: the browser sends the cookies over https only. Off (0) only for http://127.0.0.1 while developing.
+        self.JWT_COOKIE_SECURE = flag_from_text(environ.get("JWT_COOKIE_SECURE", "1"), "JWT_COOKIE_SECURE")
+        self.JWT_COOKIE_SAMESITE = environ.get("JWT_COOKIE_SAMESITE", "Lax")  # no cookies on other sites' POSTs
+        self.JWT_REFRESH_COOKIE_PATH = "/refresh"  # the refresh token goes to /refresh, and nowhere else
+        self.JWT_COOKIE_CSRF_PROTECT = True  # the library's default, written out: see README.md, CSRF
 
 
 def minutes_from_text(text, name):
@@ -57,6 +65,13 @@ def days_from_text(text, name):
         return timedelta(days=int(text))
     except (ValueError, OverflowError):  # OverflowError: more days than a timedelta holds
         raise ConfigError(f"{name} must be a whole number of days, like 14 (got {text!r})") from None
+
+
+def flag_from_text(text, name):
+    """Turn "1" into True and "0" into False; anything else is a ConfigError naming `name`."""
+    if text not in ("0", "1"):
+        raise ConfigError(f"{name} must be 1 (on) or 0 (off) (got {text!r})")
+    return text == "1"
 
 
 def seconds_from_text(text, name):
@@ -94,3 +109,5 @@ def check_settings(config):
         raise ConfigError(f"BLOCKLIST must be one of {', '.join(BLOCKLIST_STORES)}, or empty (got {store!r})")
     if store == "redis" and not config.get("REDIS_URL"):
         raise ConfigError("BLOCKLIST=redis needs REDIS_URL, like redis://127.0.0.1:6379/0")
+    if config.get("JWT_COOKIE_SAMESITE") not in SAMESITE_VALUES:
+        raise ConfigError(f"JWT_COOKIE_SAMESITE must be Lax or Strict (got {config.get('JWT_COOKIE_SAMESITE')!r})")
