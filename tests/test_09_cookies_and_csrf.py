@@ -259,6 +259,14 @@ def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(make_app):
 
 # --- In a real browser ------------------------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def quick_to_fail(request):
+    """Each wait in the browser gives up after 3 s rather than Playwright's 30: on the starter the page never
+    shows what the tests wait for, and a correct page shows it within a fraction of a second."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(3000)
+
+
 @pytest.fixture
 def site(app_module, tmp_path, serve):
     """The lesson's app served on 127.0.0.1 (TESTING off, a SQLite file: several server threads), with plain
