@@ -261,19 +261,19 @@ def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(make_app):
 
 @pytest.fixture(autouse=True)
 def quick_to_fail(request):
-    """Each wait in the browser gives up after 3 s rather than Playwright's 30: on the starter the page never
-    shows what the tests wait for, and a correct page shows it within a fraction of a second."""
+    """Each wait in the browser gives up after 5 s rather than Playwright's 30: on the starter the page never
+    shows what the tests wait for, and a correct page shows it within a fraction of a second (on a loaded machine,
+    a second or two)."""
     if "page" in request.fixturenames:
-        request.getfixturevalue("page").set_default_timeout(3000)
+        request.getfixturevalue("page").set_default_timeout(5000)
 
 
 @pytest.fixture
 def site(app_module, tmp_path, serve):
-    """The lesson's app served on 127.0.0.1 (TESTING off, a SQLite file: several server threads), with plain
-    http, so without Secure cookies (Chromium would keep them over http://127.0.0.1, but the notebook's requests
-    would not). `site.requests` lists (method, path, sent cookies) of each request the app received."""
-    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
-                                 "JWT_COOKIE_SECURE": False})
+    """The lesson's app served on http://127.0.0.1 (TESTING off, a SQLite file: several server threads), with
+    its default cookie settings: Chromium keeps Secure cookies there, as it counts 127.0.0.1 as secure.
+    `site.received` lists (method, path, names of the cookies sent) of each request the app received."""
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}"})
     received = []
     app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
     server = serve(app)
@@ -294,7 +294,7 @@ def log_in_on_the_page(page, site):
 def add_login_cookies(page, site, tokens):
     """Put a login's cookies in the browser, as a finished TODO 1 would have (see login_cookies)."""
     page.context.add_cookies([{"name": name, "value": value, "domain": "127.0.0.1", "path": path,
-                               "httpOnly": httponly, "sameSite": "Lax"}
+                               "httpOnly": httponly, "secure": True, "sameSite": "Lax"}
                               for name, value, path, httponly in login_cookies(tokens)])
 
 
@@ -349,13 +349,14 @@ def test_the_page_stays_logged_in_by_implicit_refresh(page, site):
 def test_the_page_refreshes_an_expired_access_cookie_with_the_refresh_cookie(page, site):
     with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
         log_in_on_the_page(page, site)
+        page.wait_for_load_state("networkidle")  # the page has loaded the posts: no request of it waits
         traveller.shift(LIFETIME * 2)  # away for longer than an access token lives
         page.fill("#title", "After a break")
         page.fill("#body", "Still logged in.")
         page.click("#publish")
         page.wait_for_selector("#posts li:text('After a break')")
     requests = [(method, path) for method, path, _ in site.received]
-    assert requests.count(("POST", "/refresh")) == 1 and requests.count(("POST", "/blogs")) == 2
+    assert requests.count(("POST", "/refresh")) == 1 and requests.count(("POST", "/blogs")) == 2, requests
 
 
 # --- An attacker's page on another origin -------------------------------------------------------------------------
@@ -436,7 +437,7 @@ def test_an_attackers_page_on_the_same_site_publishes_nothing_and_logs_no_one_ou
 @pytest.fixture
 def site_without_csrf(app_module, tmp_path, serve):
     app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
-                                 "JWT_COOKIE_SECURE": False, "JWT_COOKIE_CSRF_PROTECT": False})
+                                 "JWT_COOKIE_CSRF_PROTECT": False})
     received = []
     app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
     server = serve(app)

@@ -28,12 +28,22 @@ function send(method, path, body) {
 async function api(method, path, body) {
   let response = await send(method, path, body);
   if (response.status === 401 && readCookie("csrf_refresh_token")) {
-    const refreshed = await send("POST", "/refresh");
+    const refreshed = await refreshOnce();
     if (refreshed.ok) {
       response = await send(method, path, body);
     }
   }
   return response;
+}
+
+// One POST /refresh for all the requests that need it at once: each refresh cookie works once (lesson 06), so
+// two refreshes with the same cookie would look like a stolen copy, and end the login.
+let refreshing = null;
+function refreshOnce() {
+  if (refreshing === null) {
+    refreshing = send("POST", "/refresh").finally(() => { refreshing = null; });
+  }
+  return refreshing;
 }
 
 // Show an answer in the course's error shape ({status, code, message}); say whether it was an error.
