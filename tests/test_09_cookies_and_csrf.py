@@ -369,8 +369,10 @@ ATTACK = """<!doctype html>
 <iframe name="sink" id="sink"></iframe>
 <script>
   async function attack() {{
-    const options = {{method: "POST", credentials: "include", mode: "no-cors", headers: {{"Content-Type": "text/plain"}}}};
-    await fetch("{app}/blogs", {{...options, body: JSON.stringify({{title: "Posted by fetch", body: "x"}})}}).catch(() => {{}});
+    const options = {{method: "POST", credentials: "include", mode: "no-cors",
+                     headers: {{"Content-Type": "text/plain"}}}};
+    const post = JSON.stringify({{title: "Posted by fetch", body: "x"}});
+    await fetch("{app}/blogs", {{...options, body: post}}).catch(() => {{}});
     await fetch("{app}/logout-all", options).catch(() => {{}});
     document.getElementById("sink").addEventListener("load", () => {{ document.title = "done"; }});
     document.getElementById("form").submit();
