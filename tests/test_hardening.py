@@ -11,6 +11,7 @@ Two kinds of checks:
 """
 import hashlib
 import itertools
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -270,3 +271,60 @@ def test_a_post_deleted_by_several_requests_at_once_is_deleted_once(lesson_id, s
         assert sorted(statuses[:3]) == [204, 404, 404], statuses
         assert statuses[3] in (200, 404), statuses
     assert table_rows(app, "blogs") == []
+
+
+# --- Refresh tokens and logins (from lesson 06) ---------------------------------------------------------------
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def in_another_thread(call):
+    """call() in a thread of its own, as another client's request: its own app context and database session (a
+    test-client request made inside ours would share them). Returns what call() returned."""
+    results = []
+    thread = threading.Thread(target=lambda: results.append(call()))
+    thread.start()
+    thread.join(timeout=30)
+    return results[0]
+
+
+@pytest.fixture
+def shared_app(make_app, database, database_url, tmp_path):
+    """make_app(lesson_id) on a database several connections share: a SQLite file, or the test's PostgreSQL schema."""
+    url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'shared.db'}"
+    return lambda lesson_id, **overrides: make_app(lesson_id, SQLALCHEMY_DATABASE_URI=url, **overrides)
+
+
+@lessons_from(6)
+def test_a_login_overlapping_a_password_change_gets_no_token_that_outlives_the_change(lesson_id, shared_app,
+                                                                                     monkeypatch):
+    """The attacker knows the old password and logs in; the victim changes the password while the attacker's login
+    is checking the old hash (~0.1 s with scrypt). The interleaving is pinned: the victim's POST /password runs,
+    and commits, the moment the login's check_password accepts the old password. The login must not end with a
+    refresh token of a new family that the change's "revoke every family" could not see."""
+    app = shared_app(lesson_id)
+    victim = app.test_client()
+    fresh = AuthActions(victim).token()
+    user_class = sys.modules["models"].User
+    check_password = user_class.check_password
+    started, changes = [], []
+
+    def check_then_the_password_changes(user, password):
+        accepted = check_password(user, password)
+        if accepted and not started:  # the attacker's login, with the old password: change it now, once
+            started.append(True)  # (the change checks the current password too: it must not start another)
+            changes.append(in_another_thread(lambda: app.test_client().post(
+                "/password", headers=bearer(fresh), json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+            ).status_code))
+        return accepted
+
+    monkeypatch.setattr(user_class, "check_password", check_then_the_password_changes)
+    attacker = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
+    monkeypatch.undo()
+    assert changes == [204], "the password change ran, and committed, inside the login"
+    refresh_token = (attacker.get_json() or {}).get("refresh_token")
+    if refresh_token is not None:
+        answer = app.test_client().post("/refresh", headers=bearer(refresh_token))
+        assert answer.status_code == 401, f"a refresh token got with the old password still works: {answer.status_code}"
+    new_login = app.test_client().post("/login", json={"username": "alice", "password": NEW_PASSWORD})
+    assert new_login.status_code == 200, "the new password works"
