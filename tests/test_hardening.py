@@ -19,7 +19,7 @@ import jwt
 import pytest
 import requests
 from flask_jwt_extended import create_access_token
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, close_database, run_sql, table_rows
 from course.lessons import ROOT, all_lessons
@@ -328,3 +328,44 @@ def test_a_login_overlapping_a_password_change_gets_no_token_that_outlives_the_c
         assert answer.status_code == 401, f"a refresh token got with the old password still works: {answer.status_code}"
     new_login = app.test_client().post("/login", json={"username": "alice", "password": NEW_PASSWORD})
     assert new_login.status_code == 200, "the new password works"
+
+
+def login_steps(app, live_rows):
+    """The work, in thousands of SQLite virtual-machine steps, of one /login when `live_rows` refresh tokens of live
+    logins are stored. Counted with sqlite3's progress handler: the same on every run, unlike a time."""
+    database = app.extensions["sqlalchemy"]
+    with app.app_context():
+        database.session.execute(database.text("DELETE FROM refresh_tokens"))
+        database.session.execute(
+            database.text("INSERT INTO refresh_tokens (jti, family, user_id, expires_at) "
+                          "VALUES (:jti, :family, 1, '2099-01-01 00:00:00.000000+00:00')"),
+            [{"jti": f"jti-{n}", "family": f"family-{n // 50}"} for n in range(live_rows)])  # 50 refreshes a login
+        database.session.commit()
+        engine = database.engine
+    steps = []
+
+    def count_steps(conn, cursor, statement, parameters, context, executemany):
+        conn.connection.dbapi_connection.set_progress_handler(lambda: steps.append(1) and 0, 1000)
+
+    event.listen(engine, "before_cursor_execute", count_steps)
+    try:
+        answer = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
+    finally:
+        event.remove(engine, "before_cursor_execute", count_steps)
+    assert answer.status_code == 200, answer.get_json()
+    return len(steps)
+
+
+@lessons_from(6)
+def test_a_login_costs_the_same_however_many_refresh_tokens_are_stored(lesson_id):
+    """Pruning expired logins scans the whole refresh_tokens table; done at each login (as it once was), it made
+    every login slower as the table grew (300,000 rows: ~2 s, SQLite's write lock held), and a client calling
+    /refresh in a loop grows the table. Pruning is the prune-tokens command's job alone. SQLite in memory only:
+    the step counter is SQLite's."""
+    app = load_app_module(ROOT / "solutions" / lesson_id).create_app({**TEST_SETTINGS, "TESTING": False})
+    try:
+        AuthActions(app.test_client()).register()
+        few, many = login_steps(app, 1_000), login_steps(app, 20_000)
+    finally:
+        close_database(app)
+    assert many < 2 * few + 50, f"a login took {few}k steps with 1,000 refresh tokens stored, {many}k with 20,000"

@@ -9,8 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Blog, User, check_dummy_password
 from schemas import BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, load_args, load_json
-from tokens import (find_refresh_token, issue_refresh_token, new_family, prune_expired, retire, revoke_every_family,
-                    revoke_family)
+from tokens import find_refresh_token, issue_refresh_token, new_family, retire, revoke_every_family, revoke_family
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -52,7 +51,6 @@ class Login(Resource):
             check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
-        prune_expired()  # on the way: forget the logins that have ended by themselves
         # TODO 1: a fresh access token, and a refresh token that starts a new family (none if a short life was asked)
         answer = {"access_token": create_access_token(identity=str(user.id), expires_delta=lifetime(credentials))}
         # END TODO 1

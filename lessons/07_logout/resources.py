@@ -10,8 +10,8 @@ from blocklist import accepted_until, current_blocklist
 from extensions import db
 from models import Blog, User, check_dummy_password
 from schemas import BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, load_args, load_json
-from tokens import (find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
-                    prune_expired, retire, revoke_family)
+from tokens import (find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family, retire,
+                    revoke_family)
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -53,7 +53,6 @@ class Login(Resource):
             check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
-        prune_expired()  # on the way: forget the logins that have ended by themselves
         family = new_family()  # this login; /logout ends it
         access_token = create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials),
                                            additional_claims=login_claims(user, family))
