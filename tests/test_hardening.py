@@ -369,3 +369,50 @@ def test_a_login_costs_the_same_however_many_refresh_tokens_are_stored(lesson_id
     finally:
         close_database(app)
     assert many < 2 * few + 50, f"a login took {few}k steps with 1,000 refresh tokens stored, {many}k with 20,000"
+
+
+# --- Logging out (from lesson 07) -----------------------------------------------------------------------------
+
+@lessons_from(7)
+def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, shared_app, database):
+    """On PostgreSQL, /password writes the user's row (the new hash), then the refresh-token rows; /logout-all once
+    wrote the refresh-token rows, then the user's row (token_version): each could hold a row the other waited for,
+    a deadlock, which PostgreSQL ends by failing one of them (a 500). The interleaving is pinned with an engine
+    event: /password waits, 1 s at most, after writing the user's row until /logout-all has written the
+    refresh-token rows. With one order in both, /logout-all waits for /password instead, the second runs out, and
+    both answer 204. (SQLite has one lock for the whole database: no deadlock, nothing to pin.)"""
+    if database != "postgresql":
+        pytest.skip("a deadlock needs row locks: runs with --database postgresql or --database all")
+    app = shared_app(lesson_id)
+    client = app.test_client()
+    fresh = AuthActions(client).token()  # its login has a refresh token row: something to lock
+    other = AuthActions(client).token()
+    holding_user_row, refresh_rows_written = threading.Event(), threading.Event()
+    password_thread = []
+
+    def pin_interleaving(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE users SET password_hash"):
+            password_thread.append(threading.get_ident())
+            holding_user_row.set()
+            refresh_rows_written.wait(timeout=1)
+        elif statement.startswith("UPDATE refresh_tokens") and threading.get_ident() not in password_thread:
+            refresh_rows_written.set()
+
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    event.listen(engine, "after_cursor_execute", pin_interleaving)
+    answers = {}
+
+    def change_password():
+        answers["/password"] = app.test_client().post(
+            "/password", headers=bearer(fresh), json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+
+    try:
+        thread = threading.Thread(target=change_password)
+        thread.start()
+        assert holding_user_row.wait(timeout=10)
+        answers["/logout-all"] = in_another_thread(lambda: app.test_client().post("/logout-all", headers=bearer(other)))
+        thread.join(timeout=30)
+    finally:
+        event.remove(engine, "after_cursor_execute", pin_interleaving)
+    assert {path: answer.status_code for path, answer in answers.items()} == {"/password": 204, "/logout-all": 204}

@@ -92,9 +92,11 @@ def log_out_everywhere(user):
     made before, access tokens included, is refused (the caller commits).
 
     The addition happens in the database (token_version = token_version + 1), so two at once both count.
+    The user's row is written first, then the refresh tokens, as /password writes them (the new hash, then
+    revoke): with one order everywhere, two requests never each hold a row the other waits for (a deadlock).
     """
-    revoke_every_family(user.id)
     db.session.execute(db.update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
+    revoke_every_family(user.id)
 
 
 def prune_expired():
