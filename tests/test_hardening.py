@@ -416,3 +416,20 @@ def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, share
     finally:
         event.remove(engine, "after_cursor_execute", pin_interleaving)
     assert {path: answer.status_code for path, answer in answers.items()} == {"/password": 204, "/logout-all": 204}
+
+
+@lessons_from(7)
+def test_logout_with_a_token_from_before_lesson_07_is_no_500(lesson_id, make_app):
+    """token_is_revoked accepts a token without the lesson's claims on purpose (tokens made before the lesson was
+    deployed work until the user's first logout-all). /logout with one must log it out, not fail on its missing
+    "family" claim."""
+    app = make_app(lesson_id)
+    client = app.test_client()
+    AuthActions(client).token()
+    with app.app_context():
+        old_token = create_access_token(identity="1")  # as lesson 06 made them: no family, no token_version
+    accepted = client.post("/blogs", json=POST, headers=bearer(old_token))  # 403 from lesson 08 on: no role claim
+    assert accepted.status_code in (201, 403), "the old token is accepted"
+    assert client.post("/logout", headers=bearer(old_token)).status_code == 204
+    answer = client.post("/blogs", json=POST, headers=bearer(old_token))
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
