@@ -433,3 +433,33 @@ def test_logout_with_a_token_from_before_lesson_07_is_no_500(lesson_id, make_app
     assert client.post("/logout", headers=bearer(old_token)).status_code == 204
     answer = client.post("/blogs", json=POST, headers=bearer(old_token))
     assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+
+
+@lessons_from(7)
+def test_a_logout_that_fails_half_way_can_be_sent_again(lesson_id, make_app, redis_url):
+    """With Redis, a logout writes to two stores. It once wrote the blocklist first: when the database write failed
+    next (here an engine event makes the UPDATE of the refresh tokens fail once, as an outage would), the client got
+    a 500, its access token was refused already, so it could not send /logout again, and the login's refresh
+    token, which lives for days, went on working. Now the database is written (and committed) first."""
+    app = make_app(lesson_id, BLOCKLIST="redis", REDIS_URL=redis_url)
+    client = app.test_client()
+    AuthActions(client).register()
+    tokens = AuthActions(client).login().get_json()
+    failures = []
+
+    def fail_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE refresh_tokens SET revoked_at") and not failures:
+            failures.append(statement)
+            raise RuntimeError("the database is unavailable (a test's engine event)")
+
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    event.listen(engine, "before_cursor_execute", fail_once)
+    try:
+        failed = client.post("/logout", headers=bearer(tokens["access_token"]))
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_once)
+    assert failed.status_code == 500 and failures, "the database write failed, as set up"
+    assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 204, "sent again, it works"
+    answer = client.post("/refresh", headers=bearer(tokens["refresh_token"]))
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"

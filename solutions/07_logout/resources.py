@@ -136,9 +136,10 @@ class Logout(Resource):
     def post(self):
         claims = get_jwt()  # the calling token's claims: its jti, exp and family
         # TODO 2: revoke this access token (the blocklist) and the refresh tokens of its family, then commit
-        current_blocklist().add(claims["jti"], accepted_until(claims))
         if "family" in claims:  # a token made before lesson 07 has none: it has no login to end but itself
             revoke_family(claims["family"])
+        db.session.commit()  # first: if the blocklist fails next (a 503), this token still works to log out again
+        current_blocklist().add(claims["jti"], accepted_until(claims))
         db.session.commit()
         # END TODO 2
         return "", 204

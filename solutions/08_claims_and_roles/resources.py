@@ -137,9 +137,10 @@ class Logout(Resource):
     @jwt_required()
     def post(self):
         claims = get_jwt()  # the calling token's claims: its jti, exp and family
-        current_blocklist().add(claims["jti"], accepted_until(claims))
         if "family" in claims:  # a token made before lesson 07 has none: it has no login to end but itself
             revoke_family(claims["family"])
+        db.session.commit()  # first: if the blocklist fails next (a 503), this token still works to log out again
+        current_blocklist().add(claims["jti"], accepted_until(claims))
         db.session.commit()
         return "", 204
 
