@@ -463,3 +463,45 @@ def test_a_logout_that_fails_half_way_can_be_sent_again(lesson_id, make_app, red
     assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 204, "sent again, it works"
     answer = client.post("/refresh", headers=bearer(tokens["refresh_token"]))
     assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+
+
+@pytest.fixture(params=["database", "redis"])
+def blocklist_settings(request):
+    """The settings of each shared blocklist store (redis starts redis-server, or skips naming the package)."""
+    if request.param == "redis":
+        return {"BLOCKLIST": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
+    return {"BLOCKLIST": "database"}
+
+
+def publish(client, access_token):
+    """A request that needs a valid access token: 201, or 403 from lesson 08 on (a reader may not publish)."""
+    return client.post("/blogs", json=POST, headers=bearer(access_token))
+
+
+@lessons_from(7)
+def test_logout_ends_every_access_token_of_its_login(lesson_id, make_app, blocklist_settings):
+    """A1 comes from /login, A2 from /refresh: one login (family). The client logs out with A2, the token it holds;
+    A1, which a thief may hold, must stop working too, not live on until it expires."""
+    client = make_app(lesson_id, **blocklist_settings).test_client()
+    AuthActions(client).register()
+    first = AuthActions(client).login().get_json()
+    second = client.post("/refresh", headers=bearer(first["refresh_token"])).get_json()
+    assert publish(client, first["access_token"]).status_code in (201, 403), "A1 works before the logout"
+    assert client.post("/logout", headers=bearer(second["access_token"])).status_code == 204
+    answer = publish(client, first["access_token"])
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+
+
+@lessons_from(7)
+def test_reuse_detection_ends_the_access_tokens_the_thief_got(lesson_id, make_app, blocklist_settings):
+    """The thief refreshes first with a copied R1; the client's later refresh with R1 is the reuse, which ends the
+    login: the access token the thief got from its refresh must stop working as well, not only its refresh token."""
+    client = make_app(lesson_id, **blocklist_settings).test_client()
+    AuthActions(client).register()
+    stolen = AuthActions(client).login().get_json()["refresh_token"]
+    thief = client.post("/refresh", headers=bearer(stolen)).get_json()
+    assert client.post("/refresh", headers=bearer(stolen)).get_json()["code"] == "refresh_token_reused"
+    answer = publish(client, thief["access_token"])
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+    other_login = AuthActions(client).login().get_json()["access_token"]
+    assert publish(client, other_login).status_code in (201, 403), "another login of the user goes on"

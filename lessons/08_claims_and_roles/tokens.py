@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from flask_jwt_extended import create_refresh_token, decode_token
 
+from blocklist import current_blocklist, every_access_token_refused_at
 from extensions import db
 from models import RefreshToken, User
 
@@ -76,6 +77,16 @@ def revoke_family(family):
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now())
     )
+
+
+def end_login(family):
+    """End one login: its refresh tokens (revoke_family), then its access tokens (the family goes into the
+    blocklist until the last of them is refused anyway). Commits each step, the database first: if the blocklist
+    fails after it (a 503), the caller's token still works to try again."""
+    revoke_family(family)
+    db.session.commit()
+    current_blocklist().add(family, every_access_token_refused_at())
+    db.session.commit()
 
 
 def revoke_every_family(user_id):

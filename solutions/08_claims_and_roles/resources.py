@@ -12,8 +12,8 @@ from models import Blog, User, check_dummy_password
 from roles import role_required
 from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
                      load_json)
-from tokens import (find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family, retire,
-                    revoke_family)
+from tokens import (end_login, find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
+                    retire)
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -111,9 +111,8 @@ class Refresh(Resource):
             refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
             return {"access_token": access_token, "refresh_token": refresh_token}, 200
-        # it was used already, so it was copied: revoke its family
-        revoke_family(presented.family)
-        db.session.commit()
+        # it was used already, so it was copied: end its login, the access tokens the thief got included
+        end_login(presented.family)
         abort(401, message=REFRESH_TOKEN_REUSED, code="refresh_token_reused")
 
 
@@ -138,8 +137,7 @@ class Logout(Resource):
     def post(self):
         claims = get_jwt()  # the calling token's claims: its jti, exp and family
         if "family" in claims:  # a token made before lesson 07 has none: it has no login to end but itself
-            revoke_family(claims["family"])
-        db.session.commit()  # first: if the blocklist fails next (a 503), this token still works to log out again
+            end_login(claims["family"])  # its refresh tokens, then every access token of the login
         current_blocklist().add(claims["jti"], accepted_until(claims))
         db.session.commit()
         return "", 204
