@@ -505,3 +505,16 @@ def test_reuse_detection_ends_the_access_tokens_the_thief_got(lesson_id, make_ap
     assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
     other_login = AuthActions(client).login().get_json()["access_token"]
     assert publish(client, other_login).status_code in (201, 403), "another login of the user goes on"
+
+
+# --- Roles and drafts (from lesson 08) ------------------------------------------------------------------------
+
+@lessons_from(8)
+@pytest.mark.parametrize("published", [1, 0, 1.0, 0.0])
+def test_published_is_json_true_or_false_and_no_number(lesson_id, make_app, published):
+    """In Python 1 == True, and `1 in {True}` holds: a Boolean field with truthy={True} took 1, 0 and 1.0."""
+    client = app_with_blogs(make_app, lesson_id).test_client()
+    alice = bearer(token_of(client, "alice"))
+    answer = client.post("/blogs", json={**POST, "published": published}, headers=alice)
+    assert answer.status_code == 400 and "published" in answer.get_json()["errors"], answer.get_json()
+    assert table_rows(client.application, "blogs") == []
