@@ -518,3 +518,13 @@ def test_published_is_json_true_or_false_and_no_number(lesson_id, make_app, publ
     answer = client.post("/blogs", json={**POST, "published": published}, headers=alice)
     assert answer.status_code == 400 and "published" in answer.get_json()["errors"], answer.get_json()
     assert table_rows(client.application, "blogs") == []
+
+
+@lessons_from(7)
+@pytest.mark.parametrize("redis_url", ["127.0.0.1:6379", "localhost", "http://127.0.0.1:6379"])
+def test_a_redis_url_without_a_redis_scheme_stops_start_up_naming_the_variable(lesson_id, redis_url):
+    """redis-py would raise its own ValueError from deep inside create_app; the lesson's ConfigError names the
+    variable and shows the form it needs."""
+    module = load_app_module(ROOT / "solutions" / lesson_id)
+    with pytest.raises(sys.modules["config"].ConfigError, match="REDIS_URL must start with redis://"):
+        module.create_app({**TEST_SETTINGS, "REDIS_URL": redis_url})
