@@ -29,10 +29,8 @@ def role_claims(identity):
     `identity` is what create_access_token was given: the user's id as text. The role is read from the database
     now, when the token is made; the token carries it, unchanged, until it expires.
     """
-    # TODO 1: return {"role": ...} with the role of the user `identity` names (find_user), or {} if there is none
     user = find_user(identity)
     return {} if user is None else {"role": user.role}
-    # END TODO 1
 
 
 def role_required(role):
@@ -49,10 +47,8 @@ def role_required(role):
         @wraps(view)
         def wrapper(*args, **kwargs):
             verify_jwt_in_request()
-            # TODO 2: refuse (abort 403, code "forbidden") a token whose "role" claim is not at_least(role)
             if not at_least(get_jwt().get("role"), role):  # .get: a token made before roles existed has none
                 abort(403, message=f"This needs the {role} role.", code="forbidden")
-            # END TODO 2
             return view(*args, **kwargs)
 
         return wrapper
