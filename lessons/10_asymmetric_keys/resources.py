@@ -23,7 +23,7 @@ REFRESH_TOKEN_REUSED = "This refresh token was used already, so it may have been
 
 
 class Health(Resource):
-    """GET /health: the app is up. It shows settings that are safe to show, never the secret key."""
+    """GET /health: the app is up. It shows settings that are safe to show, never a key."""
 
     def get(self):
         expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
