@@ -71,10 +71,10 @@ def load_public_key(pem, where):
 
 
 def kind_of(key):
-    """"an RSA key of 1024 bits", "an EllipticCurve key": for error messages."""
+    """"a key of type RSA (1024 bits)": what a wrong key is, for error messages."""
     name = type(key).__name__.removeprefix("_").replace("PrivateKey", "").replace("PublicKey", "")
-    size = f" of {key.key_size} bits" if hasattr(key, "key_size") else ""
-    return f"an {name} key{size}" if name[0] in "AEIOU" else f"a {name} key{size}"
+    size = f" ({key.key_size} bits)" if hasattr(key, "key_size") else ""
+    return f"a key of type {name}{size}"
 
 
 def key_id(public_key):
