@@ -7,6 +7,7 @@ Three sources of errors are wired here: flask-jwt-extended's loaders (token prob
 (HTTP errors and unexpected exceptions), and Flask-RESTful, which must leave its errors to Flask.
 """
 from flask import current_app, jsonify, request
+from flask_jwt_extended.exceptions import CSRFError
 from flask_restful import Api
 from werkzeug.exceptions import HTTPException
 
@@ -105,6 +106,18 @@ def fresh_token_required(jwt_header, jwt_payload):
     return error_response(401, "fresh_token_required", message, headers=headers)
 
 
+def csrf_failed(error):
+    """A request that authenticates with a cookie, without the right X-CSRF-TOKEN header (CSRFError, which
+    flask-jwt-extended would send to the unauthorized_loader, as a 401). The caller is known; the request is not
+    shown to come from our own page: 403, as most frameworks answer a failed CSRF check. The library's reason is
+    one of two fixed texts: no header at all, or a value that is not the token's own."""
+    if str(error) == "Missing CSRF token":
+        message = "This request needs the X-CSRF-TOKEN header: copy it from the csrf_access_token cookie."
+        return error_response(403, "csrf_token_missing", message)
+    message = "The X-CSRF-TOKEN header does not match the token's cookie. Reload the page."
+    return error_response(403, "csrf_token_invalid", message)
+
+
 # --- Everything else: Flask's error handlers ----------------------------------------------------------
 
 def handle_http_error(error):
@@ -156,6 +169,7 @@ def register_error_handlers(app, jwt):
     jwt.expired_token_loader(token_expired)
     jwt.revoked_token_loader(token_revoked)
     jwt.needs_fresh_token_loader(fresh_token_required)
+    app.register_error_handler(CSRFError, csrf_failed)  # replaces the handler jwt.init_app registered
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(BlocklistUnavailable, handle_blocklist_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,14 +1,15 @@
 """The API's endpoints, as Flask-RESTful resources."""
 from datetime import timedelta
 
-from flask import current_app, request
-from flask_jwt_extended import create_access_token, current_user, get_current_user, get_jwt, jwt_required
+from flask import current_app, make_response, request
+from flask_jwt_extended import (create_access_token, current_user, get_current_user, get_jwt, get_jwt_request_location,
+                                jwt_required, unset_jwt_cookies)
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
 from blocklist import accepted_until, current_blocklist
+from cookies import cookie_answer
 from extensions import db
-from keys import current_keys, public_jwk
 from models import Blog, User, check_dummy_password
 from roles import role_required
 from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
@@ -23,25 +24,11 @@ REFRESH_TOKEN_REUSED = "This refresh token was used already, so it may have been
 
 
 class Health(Resource):
-    """GET /health: the app is up. It shows settings that are safe to show, never a key."""
+    """GET /health: the app is up. It shows settings that are safe to show, never the secret key."""
 
     def get(self):
         expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
         return {"status": "ok", "access_token_minutes": int(expires.total_seconds() // 60)}
-
-
-class KeySet(Resource):
-    """GET /.well-known/jwks.json: the public keys that verify this app's tokens, as a JWK set (RFC 7517).
-
-    Every service that checks our tokens fetches it; none of them needs a secret. Public keys only: nothing
-    here lets anyone make a token.
-    """
-
-    def get(self):
-        # TODO 2: answer {"keys": [...]}: each public key the app accepts, as public_jwk(kid, public_key)
-        keys = current_keys().public_keys
-        return {"keys": [public_jwk(kid, public_key) for kid, public_key in keys.items()]}
-        # END TODO 2
 
 
 class Register(Resource):
@@ -78,6 +65,8 @@ class Login(Resource):
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
             answer["refresh_token"] = issue_refresh_token(user, family)
         db.session.commit()
+        if credentials["cookies"]:  # a browser: the tokens go in httponly cookies, not in the body
+            return cookie_answer(user, answer)
         return answer, 200
 
 
@@ -105,7 +94,10 @@ class Refresh(Resource):
             access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
             refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
-            return {"access_token": access_token, "refresh_token": refresh_token}, 200
+            tokens = {"access_token": access_token, "refresh_token": refresh_token}
+            if get_jwt_request_location() == "cookies":  # a browser sent its refresh cookie: answer cookies
+                return cookie_answer(current_user, tokens)
+            return tokens, 200
         # it was used already, so it was copied: revoke its family
         revoke_family(presented.family)
         db.session.commit()
@@ -135,7 +127,9 @@ class Logout(Resource):
         current_blocklist().add(claims["jti"], accepted_until(claims))
         revoke_family(claims["family"])
         db.session.commit()
-        return "", 204
+        response = make_response("", 204)
+        unset_jwt_cookies(response)  # a browser forgets its token cookies and their CSRF cookies
+        return response
 
 
 class LogoutAll(Resource):

@@ -51,6 +51,8 @@ class LoginSchema(Schema):
     # Optional: a client may ask for a token that lives fewer minutes than the configured lifetime (at most a
     # year: a bigger number would overflow the date arithmetic).
     lifetime_minutes = fields.Integer(strict=True, validate=Range(min=1, max=MAX_LIFETIME_MINUTES))
+    # A browser asks for its tokens in httponly cookies, out of its scripts' reach (lesson 09, cookies.py).
+    cookies = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
 
 
 class RegisterSchema(Schema):
