@@ -325,6 +325,8 @@ def test_the_reports_service_refuses_requests_without_an_access_token(services):
     running = services()
     url = running.reports_server.url("/report")
     assert_error_shape(as_test_response(requests.get(url, timeout=10)), 401, "token_missing")
+    as_cookie = requests.get(url, cookies={"access_token_cookie": running.login_token()}, timeout=10)
+    assert_error_shape(as_test_response(as_cookie), 401, "token_missing")  # the header only: no CSRF to check
     malformed = requests.get(url, headers={"Authorization": "Token abc"}, timeout=10)
     assert_error_shape(as_test_response(malformed), 401, "authorization_header_malformed")
     assert_error_shape(as_test_response(requests.get(running.reports_server.url("/nowhere"), timeout=10)), 404,

@@ -13,8 +13,10 @@ from config import Config, check_settings
 from cookies import refresh_expiring_access_cookie
 from errors import FlaskErrorsApi, register_error_handlers
 from extensions import db, enforce_foreign_keys, jwt
+from keys import kid_header, load_signing_keys, verifying_key
 from models import MAX_ID
-from resources import BlogItem, BlogList, Health, Login, Logout, LogoutAll, Me, Password, Refresh, Register, UserList
+from resources import (BlogItem, BlogList, Health, KeySet, Login, Logout, LogoutAll, Me, Password, Refresh, Register,
+                       UserList)
 from roles import role_claims
 
 ENV_FILE = Path(__file__).with_name(".env")
@@ -28,7 +30,10 @@ def create_app(test_config=None):
     app.config.from_object(Config(os.environ))
     app.config.from_mapping(test_config or {})
     check_settings(app.config)  # refuse to start rather than issue unsafe tokens
+    app.extensions["signing_keys"] = load_signing_keys(app.config)  # refuses a missing or weak key (keys.py)
     jwt.init_app(app)
+    # TODO 1: name the signing key in every token's header (kid), and check each token with the key its kid names
+    # END TODO 1
     jwt.user_lookup_loader(load_user)  # lets protected views use `current_user`
     jwt.token_in_blocklist_loader(token_is_revoked)  # asked about every token: logged out? (auth.py)
     app.extensions["blocklist"] = make_blocklist(app.config)  # the database, or Redis (blocklist.py)
@@ -52,6 +57,7 @@ def create_app(test_config=None):
     app.add_url_rule("/", "index", index)  # the page (static/index.html); its script is static/app.js
     api = FlaskErrorsApi(app)
     api.add_resource(Health, "/health")
+    api.add_resource(KeySet, "/.well-known/jwks.json")  # the public keys, for every service that checks tokens
     api.add_resource(Register, "/register")
     api.add_resource(Login, "/login")
     api.add_resource(Refresh, "/refresh")

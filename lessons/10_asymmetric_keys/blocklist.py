@@ -1,6 +1,6 @@
 """The blocklist: the access tokens that were logged out before they expired, by their `jti` claim.
 
-A JWT is checked with the secret alone, so a logged-out token would keep working until its `exp`. Logging out
+A JWT is checked with the key alone, so a logged-out token would keep working until its `exp`. Logging out
 therefore needs state on the server: a list of revoked tokens, asked about on every protected request. An entry
 only matters while its token could still be accepted, so every store forgets it after that moment.
 

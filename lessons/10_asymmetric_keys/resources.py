@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from blocklist import accepted_until, current_blocklist
 from cookies import cookie_answer
 from extensions import db
+from keys import current_keys, public_jwk
 from models import Blog, User, check_dummy_password
 from roles import role_required
 from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
@@ -24,11 +25,24 @@ REFRESH_TOKEN_REUSED = "This refresh token was used already, so it may have been
 
 
 class Health(Resource):
-    """GET /health: the app is up. It shows settings that are safe to show, never the secret key."""
+    """GET /health: the app is up. It shows settings that are safe to show, never a key."""
 
     def get(self):
         expires = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
         return {"status": "ok", "access_token_minutes": int(expires.total_seconds() // 60)}
+
+
+class KeySet(Resource):
+    """GET /.well-known/jwks.json: the public keys that verify this app's tokens, as a JWK set (RFC 7517).
+
+    Every service that checks our tokens fetches it; none of them needs a secret. Public keys only: nothing
+    here lets anyone make a token.
+    """
+
+    def get(self):
+        # TODO 2: answer {"keys": [...]}: each public key the app accepts, as public_jwk(kid, public_key)
+        return {"keys": []}
+        # END TODO 2
 
 
 class Register(Resource):

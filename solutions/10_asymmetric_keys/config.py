@@ -1,7 +1,8 @@
 """Where the app's settings come from: environment variables (a `.env` file can supply them)."""
 from datetime import timedelta
+from pathlib import Path
 
-MIN_SECRET_BYTES = 32  # HS256 needs a key at least as long as its 32-byte hash; PyJWT warns below that
+APP_FOLDER = Path(__file__).parent  # key files named by a relative path are looked for here
 DEFAULT_EXPIRY_MINUTES = "15"
 DEFAULT_REFRESH_EXPIRY_DAYS = "14"
 MAX_REFRESH_EXPIRY = timedelta(days=365)  # longer is likely a typo, and a login that practically never ends
@@ -10,7 +11,9 @@ DEFAULT_DATABASE_URL = "sqlite:///course.db"  # a relative SQLite path lands in 
 DEFAULT_HASH_METHOD = "scrypt"  # werkzeug's strong default; tests pick a cheap one instead
 BLOCKLIST_STORES = ("database", "redis", "memory")  # where logged-out tokens are kept (blocklist.py)
 SAMESITE_VALUES = ("Lax", "Strict")  # None would send the cookies with requests that other sites make
-MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
+ALGORITHM = "EdDSA"  # Ed25519 signatures (README: why this one, and when RS256 or HS256 instead)
+DEFAULT_ISSUER = "http://127.0.0.1:5000"  # who makes the tokens: this app, where `course serve 10` runs it
+DEFAULT_AUDIENCE = "blog"  # who the tokens are for: this app and the services that share its users
 
 
 class ConfigError(RuntimeError):
@@ -21,9 +24,21 @@ class Config:
     """The app's settings, read from `environ` (usually os.environ) when the app is created."""
 
     MAX_CONTENT_LENGTH = 64 * 1024  # bytes; a larger request body is refused with 413 before it is read
+    # TODO 1: sign with ALGORITHM, and accept no other algorithm when checking a token
+    JWT_ALGORITHM = ALGORITHM
+    JWT_DECODE_ALGORITHMS = [ALGORITHM]  # the token's own "alg" header never chooses (README: key confusion)
+    # END TODO 1
 
     def __init__(self, environ):
-        self.JWT_SECRET_KEY = environ.get("JWT_SECRET_KEY", "")
+        # The private key that signs tokens (PEM text), and the public keys of earlier ones, still accepted (keys.py)
+        self.JWT_PRIVATE_KEY = text_of_file(environ.get("JWT_PRIVATE_KEY_FILE", ""), "JWT_PRIVATE_KEY_FILE")
+        self.JWT_PREVIOUS_PUBLIC_KEYS = [
+            text_of_file(path.strip(), "JWT_PREVIOUS_PUBLIC_KEY_FILES")
+            for path in environ.get("JWT_PREVIOUS_PUBLIC_KEY_FILES", "").split(",") if path.strip()
+        ]
+        # Who made a token (iss) and who it is for (aud): written into every token, and checked in every token
+        self.JWT_ENCODE_ISSUER = self.JWT_DECODE_ISSUER = environ.get("JWT_ISSUER") or DEFAULT_ISSUER
+        self.JWT_ENCODE_AUDIENCE = self.JWT_DECODE_AUDIENCE = environ.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE
         self.JWT_ACCESS_TOKEN_EXPIRES = minutes_from_text(
             environ.get("JWT_ACCESS_TOKEN_EXPIRES", DEFAULT_EXPIRY_MINUTES), "JWT_ACCESS_TOKEN_EXPIRES"
         )
@@ -81,16 +96,20 @@ def seconds_from_text(text, name):
     return int(text)
 
 
+def text_of_file(path, name):
+    """The text of the file at `path` (relative to this folder), "" when `path` is empty; a ConfigError naming
+    the setting `name` when the file cannot be read."""
+    if not path:
+        return ""
+    try:
+        return (APP_FOLDER / path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{name} names {path}, which cannot be read ({type(error).__name__})."
+                          " flask --app keytool make-keys makes a key pair") from None
+
+
 def check_settings(config):
-    """Refuse to start with settings that would make tokens unsafe or unusable."""
-    secret = config.get("JWT_SECRET_KEY") or ""
-    if not secret:
-        raise ConfigError(f"JWT_SECRET_KEY is not set. Put one in .env; make one with: {MAKE_A_KEY}")
-    if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise ConfigError(
-            f"JWT_SECRET_KEY is too short ({len(secret.encode())} bytes; at least {MIN_SECRET_BYTES} are needed)."
-            f" Make a strong one with: {MAKE_A_KEY}"
-        )
+    """Refuse to start with settings that would make tokens unsafe or unusable (the keys: keys.py)."""
     expires = config.get("JWT_ACCESS_TOKEN_EXPIRES")
     # Tokens that never expire (False) are refused: a stolen one would work forever.
     if not isinstance(expires, timedelta) or expires <= timedelta(0):

@@ -26,12 +26,10 @@ def cookie_answer(user, tokens):
     """The answer to a browser's login or refresh: the tokens go in cookies, never in the body (a script that can
     read the body could keep them). The body says who is logged in, for the page to show."""
     response = jsonify(UserSchema().dump(user))
-    # TODO 1: set the access token's cookies (set_access_cookies), and the refresh token's (set_refresh_cookies)
     # when `tokens` has one: each also sets its readable CSRF cookie
     set_access_cookies(response, tokens["access_token"])
     if "refresh_token" in tokens:  # a login that asked for a short lifetime gets none
         set_refresh_cookies(response, tokens["refresh_token"])
-    # END TODO 1
     return response
 
 
@@ -42,7 +40,6 @@ def refresh_expiring_access_cookie(response):
     than half of its lifetime left, answer a new access cookie as well. A user on the page is then not sent to
     /refresh every few minutes. Header clients are left alone: they refresh as in lesson 06.
     """
-    # TODO 3: only for a request that authenticated with an access token from a cookie
     # (get_jwt_request_location() == "cookies" and get_jwt()["type"] == "access"), whose token expires_soon and
     # whose login_goes_on(family): then set_access_cookies(response, renewed_access_token(claims))
     if get_jwt_request_location() != "cookies":  # None when no token was checked; "headers" for an API client
@@ -50,7 +47,6 @@ def refresh_expiring_access_cookie(response):
     claims = get_jwt()
     if claims["type"] == "access" and expires_soon(claims) and login_goes_on(claims["family"]):
         set_access_cookies(response, renewed_access_token(claims))
-    # END TODO 3
     return response
 
 

@@ -14,12 +14,10 @@ function send(method, path, body) {
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
   }
-  // TODO 2: a POST (PUT, PATCH, DELETE) sends the X-CSRF-TOKEN header: the value of the csrf_refresh_token
   // cookie for /refresh, of the csrf_access_token cookie for everything else
   if (method !== "GET") {
     headers["X-CSRF-TOKEN"] = readCookie(path === "/refresh" ? "csrf_refresh_token" : "csrf_access_token");
   }
-  // END TODO 2
   return fetch(path, {method, headers, body: JSON.stringify(body), credentials: "same-origin"});
 }
 
