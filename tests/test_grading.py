@@ -250,6 +250,20 @@ def test_grading_some_again_updates_their_rows_keeps_the_others_and_gives_the_sa
     assert [path.stem for path in feedback.iterdir()] == ["noisy"], "only this run's feedback"
 
 
+def test_identical_lesson_folders_are_graded_once_and_a_one_byte_change_is_graded_again(tmp_path):
+    folders = [make_submission(tmp_path / name) for name in ("first", "same", "one_byte_more")]
+    config = folders[2] / "01_config" / "config.py"
+    config.write_bytes(config.read_bytes() + b"(")  # one byte more: the file no longer parses
+    result = grade(*folders, "--lessons", "01", "--csv", tmp_path / "g.csv", "--feedback", tmp_path / "feedback")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "\n1 lesson folders had the same files as one graded before them" in result.stdout, "only 'same' reused"
+    with open(tmp_path / "g.csv") as file:
+        rows = {row["submission"]: row["01_config"] for row in csv.DictReader(file)}
+    assert rows == {"first": "10", "same": "10", "one_byte_more": "0"}
+    first, same = ((tmp_path / "feedback" / f"{name}.md").read_text().split("## 01")[1] for name in ("first", "same"))
+    assert same == first and "23 of 23 tests pass" in same, "the reused result is the whole result"
+
+
 @pytest.mark.parametrize("make_path", [lambda tmp: tmp / "nope", lambda tmp: tmp / "work.zip"], ids=["missing", "file"])
 def test_a_path_that_is_not_a_submission_folder_is_an_error_that_names_it(tmp_path, make_path):
     (tmp_path / "work.zip").write_bytes(b"PK")
