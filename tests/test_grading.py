@@ -210,7 +210,7 @@ def test_integrity_flags_are_shown_and_cost_nothing(graded):
     assert "tests/ differs from the course's" in flags("tampered")
     assert "pytest configuration added: pytest.ini" in flags("tampered")
     assert "02_login is the reference solution's code" in flags("reference")
-    assert "02_login: the same code as copy_b" in flags("copy_a"), "comments and whitespace are ignored"
+    assert "01_config: the same code as copy_b" in flags("copy_a"), "comments and whitespace are ignored"
     assert graded["rows"]["copy_a"]["total"] == "30" and "copy_a" in graded["rows"]["copy_b"]["flags"]
     assert flags("untouched") == [] and not any("same code" in flag for flag in flags("syntax_error"))
     assert "nothing is deducted" in (graded["work"] / "feedback" / "tampered.md").read_text()
