@@ -164,14 +164,15 @@ def redis_url(redis_server):
 
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
-    """gunicorn(app_folder, environment, workers=2) starts an app under gunicorn with several worker processes
-    (course/servers.py); call .ready() on it before the first request. Each one is stopped at the end of the
-    test module, so that the module's tests can share servers that take a second or two to start."""
+    """gunicorn(app_folder, environment, workers=2, **options) starts an app under gunicorn with several worker
+    processes (course/servers.py's GunicornServer, which says what the options are); call .ready() on it before
+    the first request. Each one is stopped at the end of the test module, so that the module's tests can share
+    servers that take a second to start."""
     folder = tmp_path_factory.mktemp("gunicorn")
     servers = []
 
-    def start(app_folder, environment, workers=2):
-        servers.append(started(lambda: GunicornServer(folder, app_folder, environment, workers)))
+    def start(app_folder, environment, workers=2, **options):
+        servers.append(started(lambda: GunicornServer(folder, app_folder, environment, workers, **options)))
         return servers[-1]
 
     yield start

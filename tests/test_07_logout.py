@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +17,6 @@ import time_machine
 from flask_jwt_extended import create_access_token
 
 from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, table_rows
-from course.loader import load_app_module
 from servers import free_port, redis_installed, started
 
 POST = {"title": "Hello", "body": "A post."}
@@ -348,28 +348,45 @@ def test_a_redis_that_does_not_answer_gives_a_503_within_a_second_or_two(app_mod
 
 STORES = ["database", "redis", "memory"]
 PAIRS = 30  # pairs of requests sent at once; two workers have both answered long before that
+TESTS_FOLDER = Path(__file__).parent  # where deployments.py is
 
 
 @pytest.fixture(scope="module")
-def deployments(request, gunicorn, lesson_folder, tmp_path_factory):
-    """The lesson's app under gunicorn with 2 workers, once per blocklist store, started side by side."""
-    folder = tmp_path_factory.mktemp("deployments")
-    module = load_app_module(lesson_folder)
-    servers = {}
-    for store in STORES:
-        if store == "redis" and not redis_installed():
-            continue  # the redis test asks for redis_server itself, which skips it with the reason
-        environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "BLOCKLIST": store, "SHOW_WORKER_PID": "1",
-                       "DATABASE_URL": f"sqlite:///{folder}/{store}.db",
-                       "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"]}
-        if store == "redis":
-            redis_server = request.getfixturevalue("redis_server")
-            environment["REDIS_URL"] = redis_server.database_url(1)  # not 0, which each test empties
-        # Create the tables first: two workers starting at once would both try to (a real deployment runs a
-        # migration before starting the server).
-        module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"]})
-        servers[store] = gunicorn(lesson_folder, environment)
-    return {store: started(server.ready) for store, server in servers.items()}
+def gunicorn_starting(request, gunicorn, lesson_folder, tmp_path_factory):
+    """The lesson's app under gunicorn with 2 workers, once per blocklist store (tests/deployments.py), started
+    but not waited for."""
+    environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "SHOW_WORKER_PID": "1",
+                   "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"],
+                   "STORES_FOLDER": str(tmp_path_factory.mktemp("stores"))}
+    if redis_installed():  # if not, the redis test asks for redis_server itself, which skips it with the reason
+        environment["REDIS_URL"] = request.getfixturevalue("redis_server").database_url(1)  # 0: each test empties
+    return gunicorn(lesson_folder, environment, entry="deployments:each_store()",
+                    options=["--preload", "--pythonpath", str(TESTS_FOLDER)], health="/database/health")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def start_gunicorn_first(request):
+    """gunicorn takes a second to start: when the run has tests that need it, it starts with this module's
+    first test and gets ready while the tests before those run (on a second core, if there is one)."""
+    if any("deployments" in item.fixturenames for item in request.session.items if item.module is request.module):
+        request.getfixturevalue("gunicorn_starting")
+
+
+@pytest.fixture(scope="module")
+def deployments(gunicorn_starting):
+    """{store: the lesson's app with that blocklist store, under gunicorn with 2 workers}, ready."""
+    server = started(gunicorn_starting.ready)
+    return {store: Mounted(server, store) for store in STORES}
+
+
+class Mounted:
+    """One store's app on the shared server: its paths start with /<store> (tests/deployments.py)."""
+
+    def __init__(self, server, store):
+        self.server, self.prefix = server, f"/{store}"
+
+    def url(self, path=""):
+        return self.server.url(self.prefix + path)
 
 
 def publish_in_pairs(server, access_token):
