@@ -4,6 +4,7 @@ the app uses from --database (see course/pytest_plugin.py).
 import csv
 import fcntl
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -62,6 +63,13 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("mode", MODES, indirect=True)
     elif on_each_database:
         metafunc.parametrize("database", databases, indirect=True)
+
+
+def pytest_collection_finish(session):
+    """What is imported by now (pytest, Flask, the tests...) lives as long as the run: gc.freeze() takes it out of
+    the garbage collector's sight, so that its passes, pytest's full one at the end included, look only at what
+    the tests make. Measured on lesson 07's tests: about a tenth less CPU time."""
+    gc.freeze()
 
 
 # --- The lesson under test -----------------------------------------------------------------------------
