@@ -227,9 +227,63 @@ def make_app(app_module, mode, database_url):
         close_database(app)
 
 
+@pytest.fixture(scope="module")
+def shared_apps():
+    """The apps `app` hands out in one test module: {(mode, database): app}. Closed at the end of the module,
+    their PostgreSQL schemas dropped."""
+    apps, schemas = {}, []
+    yield apps, schemas
+    for app in apps.values():
+        close_database(app)
+    for server, schema in schemas:
+        server.drop_schema(schema)
+
+
 @pytest.fixture
-def app(make_app):
-    return make_app()
+def app(request, app_module, mode, database, shared_apps):
+    """The lesson's app with the test settings and an empty database.
+
+    Building an app costs more than emptying its database: Flask compiles every route, SQLAlchemy creates the
+    tables and compiles each query once per engine. So the tests of a module that ask for `app` share one app
+    per mode and database, emptied before each test (ids start at 1 again). A test that changes the app itself
+    (adds a route, say) or needs other settings builds its own with make_app()."""
+    apps, schemas = shared_apps
+    key = (mode, database)
+    if key in apps and emptied(apps[key]):
+        return apps[key]
+    if key in apps:  # it could not be emptied (a submission's odd tables?): start again from a new one
+        close_database(apps.pop(key))
+    url = TEST_SETTINGS["SQLALCHEMY_DATABASE_URI"]
+    if database == "postgresql":
+        server = request.getfixturevalue("postgresql_server")
+        schemas.append((server, server.new_schema()))
+        url = server.url(schema=schemas[-1][1])
+    settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "TESTING": mode == "testing"}
+    with stopping_fails_the_test("create_app()"):
+        apps[key] = app_module.create_app(settings)
+    return apps[key]
+
+
+def emptied(app):
+    """Delete every row of the app's tables and restart their ids at 1; False if that failed."""
+    database = app.extensions.get("sqlalchemy")
+    if database is None:
+        return True  # nothing kept between requests but the app's settings
+    try:
+        with app.app_context():
+            session, tables = database.session, database.metadata.sorted_tables
+            if database.engine.dialect.name == "postgresql":
+                names = ", ".join(database.engine.dialect.identifier_preparer.format_table(table) for table in tables)
+                session.execute(database.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):  # the tables that point at others first (foreign keys)
+                    session.execute(table.delete())
+                if session.execute(database.text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).all():
+                    session.execute(database.text("DELETE FROM sqlite_sequence"))  # AUTOINCREMENT's counters
+            session.commit()
+        return True
+    except Exception:  # noqa: BLE001 - whatever went wrong, a new app is the way out
+        return False
 
 
 @pytest.fixture
