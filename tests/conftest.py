@@ -229,8 +229,8 @@ def make_app(app_module, mode, database_url):
 
 @pytest.fixture(scope="module")
 def shared_apps():
-    """The apps `app` hands out in one test module: {(mode, database): app}. Closed at the end of the module,
-    their PostgreSQL schemas dropped."""
+    """The apps app_with() hands out in one test module: {(mode, database, settings): app}. Closed at the end of
+    the module, their PostgreSQL schemas dropped."""
     apps, schemas = {}, []
     yield apps, schemas
     for app in apps.values():
@@ -240,28 +240,38 @@ def shared_apps():
 
 
 @pytest.fixture
-def app(request, app_module, mode, database, shared_apps):
-    """The lesson's app with the test settings and an empty database.
+def app_with(request, app_module, mode, database, shared_apps):
+    """app_with(**settings): the lesson's app with the test settings plus `settings`, its database empty.
 
     Building an app costs more than emptying its database: Flask compiles every route, SQLAlchemy creates the
-    tables and compiles each query once per engine. So the tests of a module that ask for `app` share one app
-    per mode and database, emptied before each test (ids start at 1 again). A test that changes the app itself
-    (adds a route, say) or needs other settings builds its own with make_app()."""
+    tables and compiles each query once per engine. So the tests of a module share one app per mode, database
+    and settings, emptied before each test that asks for it (ids start at 1 again). A test that changes the app
+    itself (adds a route, say) builds one of its own with make_app()."""
     apps, schemas = shared_apps
-    key = (mode, database)
-    if key in apps and emptied(apps[key]):
+
+    def shared(**overrides):
+        key = (mode, database, repr(sorted(overrides.items())))
+        if key in apps and emptied(apps[key]):
+            return apps[key]
+        if key in apps:  # it could not be emptied (a submission's odd tables?): start again from a new one
+            close_database(apps.pop(key))
+        url = TEST_SETTINGS["SQLALCHEMY_DATABASE_URI"]
+        if database == "postgresql":
+            server = request.getfixturevalue("postgresql_server")
+            schemas.append((server, server.new_schema()))
+            url = server.url(schema=schemas[-1][1])
+        settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "TESTING": mode == "testing"}
+        with stopping_fails_the_test("create_app()"):
+            apps[key] = app_module.create_app({**settings, **overrides})
         return apps[key]
-    if key in apps:  # it could not be emptied (a submission's odd tables?): start again from a new one
-        close_database(apps.pop(key))
-    url = TEST_SETTINGS["SQLALCHEMY_DATABASE_URI"]
-    if database == "postgresql":
-        server = request.getfixturevalue("postgresql_server")
-        schemas.append((server, server.new_schema()))
-        url = server.url(schema=schemas[-1][1])
-    settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "TESTING": mode == "testing"}
-    with stopping_fails_the_test("create_app()"):
-        apps[key] = app_module.create_app(settings)
-    return apps[key]
+
+    return shared
+
+
+@pytest.fixture
+def app(app_with):
+    """The lesson's app with the test settings, its database empty (shared: see app_with)."""
+    return app_with()
 
 
 def emptied(app):

@@ -183,9 +183,9 @@ def test_a_refresh_token_cannot_log_out(client, login):
     assert_works(client, tokens)
 
 
-def logged_out_with_leeway(make_app, seconds):
+def logged_out_with_leeway(app_with, seconds):
     """An app with JWT_DECODE_LEEWAY=`seconds`, where alice has logged in and out: (app, client, her access token)."""
-    app = make_app(JWT_DECODE_LEEWAY=seconds)
+    app = app_with(JWT_DECODE_LEEWAY=seconds)
     client = app.test_client()
     AuthActions(client).register()
     access_token = AuthActions(client).login().get_json()["access_token"]
@@ -194,8 +194,8 @@ def logged_out_with_leeway(make_app, seconds):
 
 
 @pytest.mark.todo(2)
-def test_logout_keeps_the_token_in_the_database_until_it_would_be_refused_anyway(make_app, clock):
-    app, client, access_token = logged_out_with_leeway(make_app, seconds=30)
+def test_logout_keeps_the_token_in_the_database_until_it_would_be_refused_anyway(app_with, clock):
+    app, client, access_token = logged_out_with_leeway(app_with, seconds=30)
     rows = table_rows(app, "revoked_tokens")
     assert [row["jti"] for row in rows] == [decode(access_token)["jti"]]
     stored = datetime.fromisoformat(str(rows[0]["expires_at"])).replace(tzinfo=timezone.utc)
@@ -233,8 +233,8 @@ def test_changing_the_password_ends_every_access_token_too(client, login):
 # --- Expiry and pruning of the database's blocklist ---------------------------------------------------------------
 
 @pytest.mark.todo(1, 2)
-def test_a_logged_out_token_stays_refused_within_the_clock_leeway(make_app, clock):
-    app, client, access_token = logged_out_with_leeway(make_app, seconds=30)
+def test_a_logged_out_token_stays_refused_within_the_clock_leeway(app_with, clock):
+    app, client, access_token = logged_out_with_leeway(app_with, seconds=30)
     clock.move_to(START + ACCESS_LIFETIME + timedelta(seconds=10))  # expired, but still inside the leeway
     assert app.test_cli_runner().invoke(args=["prune-blocklist"]).exit_code == 0
     assert_error_shape(publish(client, access_token), 401, "token_revoked")
@@ -258,8 +258,8 @@ def test_pruning_the_blocklist_removes_only_the_expired_tokens(app, client, cloc
 # --- Redis (TODO 3) ------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def redis_app(make_app, redis_url):
-    return make_app(BLOCKLIST="redis", REDIS_URL=redis_url)
+def redis_app(app_with, redis_url):
+    return app_with(BLOCKLIST="redis", REDIS_URL=redis_url)
 
 
 @pytest.fixture
@@ -299,8 +299,8 @@ def test_with_redis_logout_revokes_both_tokens_and_the_key_expires_with_the_acce
 
 
 @pytest.mark.todo(3)  # needs TODO 2 as well
-def test_with_redis_the_key_outlives_the_token_by_the_clock_leeway(make_app, redis_url, redis_keys, clock):
-    app = make_app(BLOCKLIST="redis", REDIS_URL=redis_url, JWT_DECODE_LEEWAY=20)
+def test_with_redis_the_key_outlives_the_token_by_the_clock_leeway(app_with, redis_url, redis_keys, clock):
+    app = app_with(BLOCKLIST="redis", REDIS_URL=redis_url, JWT_DECODE_LEEWAY=20)
     client = app.test_client()
     AuthActions(client).register()
     access_token = AuthActions(client).login().get_json()["access_token"]
