@@ -2,8 +2,9 @@
 login of the user; revoked tokens are refused everywhere. The blocklist lives in the database or in Redis, and
 both work when the app runs as several processes under gunicorn, where an in-memory set does not.
 
-Redis and gunicorn are real servers, started by the fixtures of tests/servers.py. Time is moved with
-time-machine, and Redis's time to live is read back, never waited for.
+Redis and gunicorn are real servers, started by the fixtures of tests/servers.py; one gunicorn serves the
+lesson's app once per blocklist store (tests/deployments.py). Time is moved with time-machine, and Redis's
+time to live is read back, never waited for.
 """
 import socket
 import threading
