@@ -68,7 +68,8 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_finish(session):
     """What is imported by now (pytest, Flask, the tests...) lives as long as the run: gc.freeze() takes it out of
     the garbage collector's sight, so that its passes, pytest's full one at the end included, look only at what
-    the tests make. Measured on lesson 07's tests: about a tenth less CPU time."""
+    the tests make; app_module does the same once the first lesson's app is imported. Measured on lesson 08's
+    tests: the collector's time goes from about 0.8 s to 0.2 s."""
     gc.freeze()
 
 
@@ -102,10 +103,14 @@ def stopping_fails_the_test(doing):
 @pytest.fixture
 def app_module(lesson_folder):
     """The lesson's app.py, imported on its own (see course/loader.py)."""
+    first_import = "app" not in sys.modules
     try:
-        return load_app_module(lesson_folder)
+        module = load_app_module(lesson_folder)
     except (Exception, SystemExit, KeyboardInterrupt) as error:  # the grader says it once per lesson
         pytest.fail(import_problem(error, lesson_folder), pytrace=False)
+    if first_import:
+        gc.freeze()  # SQLAlchemy and the rest the app brought in live as long as the run (pytest_collection_finish)
+    return module
 
 
 @pytest.fixture(autouse=True)
