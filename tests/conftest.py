@@ -69,7 +69,7 @@ def pytest_collection_finish(session):
     """What is imported by now (pytest, Flask, the tests...) lives as long as the run: gc.freeze() takes it out of
     the garbage collector's sight, so that its passes, pytest's full one at the end included, look only at what
     the tests make; app_module does the same once the first lesson's app is imported. Measured on lesson 08's
-    tests: the collector's time goes from about 0.8 s to 0.2 s."""
+    tests (gc.callbacks): 0.2 s in the collector, 0.8 s with this freeze only, 2 s with neither."""
     gc.freeze()
 
 
