@@ -7,6 +7,7 @@ reports that say which TODO of the lesson to look at.
     pytest --database postgresql            # lessons with a database run on PostgreSQL instead of SQLite
     pytest --database all                   # ... on both, one after the other
 """
+import functools
 import re
 from pathlib import Path
 
@@ -75,6 +76,7 @@ def submission_module_names(folder):
                   | {path.parent.name for path in folder.glob("*/*/__init__.py")})
 
 
+@functools.cache  # asked for every test that has a todo marker: lessons.toml is read once per module
 def lesson_of(test_module):
     """tests/test_02_login.py belongs to lesson 02_login."""
     return find_lesson(Path(test_module.__file__).stem.removeprefix("test_"))

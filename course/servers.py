@@ -115,15 +115,19 @@ class GunicornServer:
     """An app folder served by gunicorn with several worker processes, as in production.
 
     `environment` holds the app's settings, as a real deployment passes them; the entry point is the folder's
-    create_app(): gunicorn 'app:create_app()'. Starting returns at once: call ready() before the first request
-    (each worker imports the app first), so that several servers can start side by side.
+    create_app() (gunicorn 'app:create_app()') unless `entry` names another, and `options` are more of gunicorn's
+    (--preload: the app is imported once, before the workers are forked, instead of once by each worker).
+    Starting returns at once: call ready() before the first request (each worker imports the app first), so
+    that a server can start while something else is done. ready() waits until `health` answers 200.
     """
 
-    def __init__(self, folder, app_folder, environment, workers=2):
+    def __init__(self, folder, app_folder, environment, workers=2, entry="app:create_app()", options=(),
+                 health="/health"):
         self.port = free_port()
+        self.health = health
         self.log = folder / f"gunicorn-{self.port}.log"
         command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-                   "--chdir", str(app_folder), "--no-control-socket", "app:create_app()"]
+                   "--chdir", str(app_folder), "--no-control-socket", *options, entry]
         environment = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(folder), **environment}
         self.process = start_process(command, self.log, cwd=app_folder, env=environment)
 
@@ -138,7 +142,7 @@ class GunicornServer:
         import requests  # imported here: every test session loads this module, few start gunicorn
 
         try:  # the master listens at once; the request waits until a worker has imported the app
-            return requests.get(self.url("/health"), timeout=START_TIMEOUT).status_code == 200
+            return requests.get(self.url(self.health), timeout=START_TIMEOUT).status_code == 200
         except requests.ConnectionError:
             return False
 

@@ -1,18 +1,22 @@
 """Measure the command line's two numbers:
 
 - `python -m course check N`: median wall time of `--repeat` runs per lesson, against the reference (where
-  every test runs to the end: the slowest case) and against the untouched starters;
+  every test runs to the end: the slowest case) and against the untouched starters, with the median CPU time
+  (user + system, of check and the processes it waited for) and the load average: on a shared machine the
+  wall time says as much about the neighbours as about the course, the CPU time much less;
 - `python -m course grade` on 30 submissions (10 reference copies, 10 untouched starters, 10 broken in the
   ways sample_submissions knows, two of them endless loops) with --jobs 2. Identical lesson folders are graded
   once (course/grading.py); --distinct adds a different comment to every lesson of every submission, so that
   none is reused: the cost when every student has touched every lesson.
 
-    python scripts/bench_cli.py [--repeat 5] [--timeout 10] [--distinct] [--grade-only]
+    python scripts/bench_cli.py [--repeat 5] [--timeout 10] [--distinct] [--only check|grade] [--lessons 07,08]
 
 --timeout is grade's, in seconds per lesson: the two endless loops each cost that long.
 """
-import csv
 import argparse
+import csv
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,13 +37,27 @@ def seconds(command):
     return time.perf_counter() - started
 
 
-def bench_check(repeat):
+def cpu_seconds():
+    """User + system time of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_check(repeat, lesson_numbers=None):
     worst = 0
     for lesson in all_lessons():
+        if lesson_numbers and lesson.id[:2] not in lesson_numbers:
+            continue
         for target in ("solutions", "lessons"):
-            median = statistics.median(seconds(["check", lesson.id[:2], "--target", target]) for _ in range(repeat))
+            walls, cpus = [], []
+            for _ in range(repeat):
+                before = cpu_seconds()
+                walls.append(seconds(["check", lesson.id[:2], "--target", target]))
+                cpus.append(cpu_seconds() - before)
+            median, cpu = statistics.median(walls), statistics.median(cpus)
             worst = max(worst, median)
-            print(f"check {lesson.id[:2]} --target {target}: median {median:.2f} s")
+            print(f"check {lesson.id[:2]} --target {target}: median {median:.2f} s (CPU {cpu:.2f} s, "
+                  f"load {os.getloadavg()[0]:.1f})", flush=True)
     print(f"check: slowest median {worst:.2f} s (goal: under 1.5 s)")
 
 
@@ -77,11 +95,13 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=10, help="grade's --timeout (seconds per lesson)")
     parser.add_argument("--distinct", action="store_true", help="make every lesson folder of the class different")
-    parser.add_argument("--grade-only", action="store_true", help="skip the `check` figures")
+    parser.add_argument("--only", choices=("check", "grade"), help="measure only this command")
+    parser.add_argument("--lessons", help="check only these lessons, by number: 07,08")
     args = parser.parse_args()
-    if not args.grade_only:
-        bench_check(args.repeat)
-    bench_grade(args.timeout, args.distinct)
+    if args.only != "grade":
+        bench_check(args.repeat, args.lessons.split(",") if args.lessons else None)
+    if args.only != "check":
+        bench_grade(args.timeout, args.distinct)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 login of the user; revoked tokens are refused everywhere. The blocklist lives in the database or in Redis, and
 both work when the app runs as several processes under gunicorn, where an in-memory set does not.
 
-Redis and gunicorn are real servers, started by the fixtures of tests/servers.py. Time is moved with
-time-machine, and Redis's time to live is read back, never waited for.
+Redis and gunicorn are real servers, started by the fixtures of tests/servers.py; one gunicorn serves the
+lesson's app once per blocklist store (tests/deployments.py). Time is moved with time-machine, and Redis's
+time to live is read back, never waited for.
 """
 import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +18,6 @@ import time_machine
 from flask_jwt_extended import create_access_token
 
 from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, table_rows
-from course.loader import load_app_module
 from servers import free_port, redis_installed, started
 
 POST = {"title": "Hello", "body": "A post."}
@@ -183,9 +184,9 @@ def test_a_refresh_token_cannot_log_out(client, login):
     assert_works(client, tokens)
 
 
-def logged_out_with_leeway(make_app, seconds):
+def logged_out_with_leeway(app_with, seconds):
     """An app with JWT_DECODE_LEEWAY=`seconds`, where alice has logged in and out: (app, client, her access token)."""
-    app = make_app(JWT_DECODE_LEEWAY=seconds)
+    app = app_with(JWT_DECODE_LEEWAY=seconds)
     client = app.test_client()
     AuthActions(client).register()
     access_token = AuthActions(client).login().get_json()["access_token"]
@@ -194,8 +195,8 @@ def logged_out_with_leeway(make_app, seconds):
 
 
 @pytest.mark.todo(2)
-def test_logout_keeps_the_token_in_the_database_until_it_would_be_refused_anyway(make_app, clock):
-    app, client, access_token = logged_out_with_leeway(make_app, seconds=30)
+def test_logout_keeps_the_token_in_the_database_until_it_would_be_refused_anyway(app_with, clock):
+    app, client, access_token = logged_out_with_leeway(app_with, seconds=30)
     rows = table_rows(app, "revoked_tokens")
     claims = decode(access_token)
     assert {row["jti"] for row in rows} == {claims["jti"], claims["family"]}, "the token, and its login"
@@ -235,8 +236,8 @@ def test_changing_the_password_ends_every_access_token_too(client, login):
 # --- Expiry and pruning of the database's blocklist ---------------------------------------------------------------
 
 @pytest.mark.todo(1, 2)
-def test_a_logged_out_token_stays_refused_within_the_clock_leeway(make_app, clock):
-    app, client, access_token = logged_out_with_leeway(make_app, seconds=30)
+def test_a_logged_out_token_stays_refused_within_the_clock_leeway(app_with, clock):
+    app, client, access_token = logged_out_with_leeway(app_with, seconds=30)
     clock.move_to(START + ACCESS_LIFETIME + timedelta(seconds=10))  # expired, but still inside the leeway
     assert app.test_cli_runner().invoke(args=["prune-blocklist"]).exit_code == 0
     assert_error_shape(publish(client, access_token), 401, "token_revoked")
@@ -261,8 +262,8 @@ def test_pruning_the_blocklist_removes_only_the_expired_tokens(app, client, cloc
 # --- Redis (TODO 3) ------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def redis_app(make_app, redis_url):
-    return make_app(BLOCKLIST="redis", REDIS_URL=redis_url)
+def redis_app(app_with, redis_url):
+    return app_with(BLOCKLIST="redis", REDIS_URL=redis_url)
 
 
 @pytest.fixture
@@ -303,8 +304,8 @@ def test_with_redis_logout_revokes_both_tokens_and_the_key_expires_with_the_acce
 
 
 @pytest.mark.todo(3)  # needs TODO 2 as well
-def test_with_redis_the_key_outlives_the_token_by_the_clock_leeway(make_app, redis_url, redis_keys, clock):
-    app = make_app(BLOCKLIST="redis", REDIS_URL=redis_url, JWT_DECODE_LEEWAY=20)
+def test_with_redis_the_key_outlives_the_token_by_the_clock_leeway(app_with, redis_url, redis_keys, clock):
+    app = app_with(BLOCKLIST="redis", REDIS_URL=redis_url, JWT_DECODE_LEEWAY=20)
     client = app.test_client()
     AuthActions(client).register()
     access_token = AuthActions(client).login().get_json()["access_token"]
@@ -352,28 +353,45 @@ def test_a_redis_that_does_not_answer_gives_a_503_within_a_second_or_two(app_mod
 
 STORES = ["database", "redis", "memory"]
 PAIRS = 30  # pairs of requests sent at once; two workers have both answered long before that
+TESTS_FOLDER = Path(__file__).parent  # where deployments.py is
 
 
 @pytest.fixture(scope="module")
-def deployments(request, gunicorn, lesson_folder, tmp_path_factory):
-    """The lesson's app under gunicorn with 2 workers, once per blocklist store, started side by side."""
-    folder = tmp_path_factory.mktemp("deployments")
-    module = load_app_module(lesson_folder)
-    servers = {}
-    for store in STORES:
-        if store == "redis" and not redis_installed():
-            continue  # the redis test asks for redis_server itself, which skips it with the reason
-        environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "BLOCKLIST": store, "SHOW_WORKER_PID": "1",
-                       "DATABASE_URL": f"sqlite:///{folder}/{store}.db",
-                       "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"]}
-        if store == "redis":
-            redis_server = request.getfixturevalue("redis_server")
-            environment["REDIS_URL"] = redis_server.database_url(1)  # not 0, which each test empties
-        # Create the tables first: two workers starting at once would both try to (a real deployment runs a
-        # migration before starting the server).
-        module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"]})
-        servers[store] = gunicorn(lesson_folder, environment)
-    return {store: started(server.ready) for store, server in servers.items()}
+def gunicorn_starting(request, gunicorn, lesson_folder, tmp_path_factory):
+    """The lesson's app under gunicorn with 2 workers, once per blocklist store (tests/deployments.py), started
+    but not waited for."""
+    environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "SHOW_WORKER_PID": "1",
+                   "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"],
+                   "STORES_FOLDER": str(tmp_path_factory.mktemp("stores"))}
+    if redis_installed():  # if not, the redis test asks for redis_server itself, which skips it with the reason
+        environment["REDIS_URL"] = request.getfixturevalue("redis_server").database_url(1)  # 0: each test empties
+    return gunicorn(lesson_folder, environment, entry="deployments:each_store()",
+                    options=["--preload", "--pythonpath", str(TESTS_FOLDER)], health="/database/health")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def start_gunicorn_first(request):
+    """gunicorn takes a second to start: when the run has tests that need it, it starts with this module's
+    first test and gets ready while the tests before those run (on a second core, if there is one)."""
+    if any("deployments" in item.fixturenames for item in request.session.items if item.module is request.module):
+        request.getfixturevalue("gunicorn_starting")
+
+
+@pytest.fixture(scope="module")
+def deployments(gunicorn_starting):
+    """{store: the lesson's app with that blocklist store, under gunicorn with 2 workers}, ready."""
+    server = started(gunicorn_starting.ready)
+    return {store: Mounted(server, store) for store in STORES}
+
+
+class Mounted:
+    """One store's app on the shared server: its paths start with /<store> (tests/deployments.py)."""
+
+    def __init__(self, server, store):
+        self.server, self.prefix = server, f"/{store}"
+
+    def url(self, path=""):
+        return self.server.url(self.prefix + path)
 
 
 def publish_in_pairs(server, access_token):
