@@ -3,7 +3,7 @@ connects with the DATABASE_URL its .env.example documents, and a machine without
 import pytest
 
 import servers
-from conftest import AuthActions, close_database
+from conftest import TEST_SETTINGS, AuthActions, close_database
 from course.lessons import ROOT, all_lessons
 from course.loader import load_app_module
 
@@ -19,7 +19,8 @@ def test_the_app_runs_on_the_database_url_of_env_example(lesson, request, monkey
     assert "# DATABASE_URL=postgresql+psycopg://" in example
     schema = postgresql_server.new_schema()
     monkeypatch.setenv("DATABASE_URL", postgresql_server.url(schema=schema))
-    app = load_app_module(ROOT / "solutions" / lesson.id).create_app({"JWT_SECRET_KEY": "k" * 32})
+    app = load_app_module(ROOT / "solutions" / lesson.id).create_app(
+        {key: TEST_SETTINGS[key] for key in ("JWT_SECRET_KEY", "JWT_PRIVATE_KEY")})  # a secret, or from 10 on a key
     try:
         assert AuthActions(app.test_client()).register("alice").status_code == 201
         [(count,)] = postgresql_server.admin.execute(f"SELECT count(*) FROM {schema}.users").fetchall()
