@@ -14,6 +14,7 @@ import hmac
 import html
 import json
 import secrets
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ import requests
 
 TIMEOUT = 10  # seconds to wait for any answer
 WRONG_PASSWORD = "not-the-password"
+# Timing (TODO 4): a name has an account when even its fastest login takes more than SLOWER times a typical login of
+# a name that surely has none, plus MARGIN seconds: on a busy machine a few milliseconds of delay prove nothing,
+# and a password hash worth the name costs more than that.
+SLOWER = 2
+MARGIN = 0.010
 
 
 @dataclass
@@ -124,10 +130,11 @@ def usernames_from_status(base_url, candidates):
 def usernames_from_timing(base_url, candidates, tries=7):
     """The candidates that have an account, told apart by the time of a failed login alone. Returns a list of names.
 
-    A name has an account when even its fastest login is slower than about 9 in 10 logins of a name that surely
-    has none: the server did some work for it, every time, that it hardly ever seemed to do for the unknown name.
+    A name has an account when even its fastest login takes more than SLOWER times a typical login (the median) of a
+    name that surely has none, plus MARGIN: the server does some work for it, every time, that it does not do for
+    a nobody.
     """
-    # TODO 4: time each candidate `tries` times, a nobody's login before each; compare fastest with a nobody's usual
+    # TODO 4: time every name `tries` times, round after round; compare each one's fastest with a nobody's median
     raise NotImplementedError("TODO 4 is not done yet (README.md says what to write)")
     # END TODO 4
 
