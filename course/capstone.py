@@ -33,10 +33,17 @@ def course_app_folder(lesson_id):
 
 
 def course_app_settings(folder):
-    """Settings for the course's app: a fresh random key (as `course serve` writes in .env), a SQLite file in
-    `folder` (an in-memory database has one connection for every thread of a server), and HASH_METHOD."""
-    return {"JWT_SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'course.db'}",
-            "PASSWORD_HASH_METHOD": HASH_METHOD}
+    """Settings for the course's app, as `course serve` would make them: fresh keys, a random 32-byte secret for a
+    lesson that signs with HS256 and a new Ed25519 private key for one that signs with a key pair (lesson 10 on;
+    each reads its own and ignores the other); a SQLite file in `folder` (an in-memory database has one connection
+    for every thread of a server); and HASH_METHOD."""
+    from cryptography.hazmat.primitives import serialization  # imported here: only the capstone needs it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private_key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return {"JWT_SECRET_KEY": secrets.token_hex(32), "JWT_PRIVATE_KEY": private_key,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'course.db'}", "PASSWORD_HASH_METHOD": HASH_METHOD}
 
 
 def build_course_app(lesson_id, folder, **settings):
