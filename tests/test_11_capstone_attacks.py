@@ -258,4 +258,5 @@ def test_a_page_on_another_origin_publishes_as_alice_on_the_vulnerable_app(stage
 def test_a_page_on_another_origin_publishes_nothing_on_the_course_app(stage, page):
     title = f"Cross-site {secrets.token_hex(4)}"
     status = attack_in_a_browser(page, stage, stage.course, title)
-    assert status == 401 and posts_titled(stage.course, title) == []
+    # 401: no token came (an app that reads none from cookies); 403: a cookie without its CSRF header (lesson 09 on)
+    assert status in (401, 403) and posts_titled(stage.course, title) == []
