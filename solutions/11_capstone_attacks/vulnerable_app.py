@@ -14,9 +14,10 @@ attack that uses it and the lesson where the course fixed it:
 7. the token in a cookie is enough to publish: no CSRF token, and a form body is accepted;
 8. the token names its user by an id that is handed out again once that user is deleted.
 
-It makes and checks its tokens by hand, as early JWT libraries did: flask-jwt-extended and PyJWT would refuse
-mistakes 1, 2 and 6 (a short key is a warning, an unpinned algorithm is an error, a token without "exp" is
-what you ask for). Users and posts live in memory, in this process: what matters here is in the tokens.
+It makes and checks its tokens by hand, as early JWT libraries did, because the course's libraries stand in the
+way of mistakes 1, 2 and 6: PyJWT warns about a key under 32 bytes and will not check a token without being told
+which algorithms to accept, and flask-jwt-extended writes an "exp" into every token unless told not to. Users and
+posts live in memory, in this process: what matters here is in the tokens.
 """
 import base64
 import hashlib
@@ -161,7 +162,7 @@ def logged_in_user():
 
 
 def int_or_none(text):
-    return int(text) if isinstance(text, str) and text.isdigit() else None
+    return int(text) if isinstance(text, str) and text.isascii() and text.isdigit() else None
 
 
 # --- Errors: one JSON shape ----------------------------------------------------------------------------------
