@@ -64,8 +64,12 @@ jobs:
           echo "::warning::The course's own files were changed; grading uses them as of $pinned."
         fi
         cp -R lessons "{GRADER}/lessons"
-        # Lesson 07's tests start their own redis-server: install the program where the runner lacks it.
-        command -v redis-server >/dev/null || {{ sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; }}
+        # Lesson 07's tests start their own redis-server, lesson 09's drive headless Chromium: install the programs
+        # the runner lacks (a missing one would skip the tests that need it, and a skipped test earns nothing).
+        missing=""
+        command -v redis-server >/dev/null || missing="$missing redis-server"
+        [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        [ -z "$missing" ] || {{ sudo apt-get update -qq && sudo apt-get install -y -qq $missing; }}
         cd "{GRADER}" && pip install -r requirements-grading.txt
 """
 

@@ -11,7 +11,7 @@ from course.envfile import ensure_env_file
 from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
 from course.loader import import_problem, load_app_module
-from course.report import explain_failure, in_plain_words, requirements
+from course.report import SKIPPED, explain_failure, in_plain_words, requirements
 from course.runner import COULD_NOT_START, run_tests
 from course.scoring import score_lesson, todo_shares
 
@@ -34,6 +34,7 @@ def check(args):
     for requirement in checked:
         print(f"  {'✔' if requirement.passed else '✘'} {requirement.words}")
     failing = [requirement for requirement in checked if not requirement.passed]
+    failing.sort(key=not_checked_here)  # a real failure first: a test skipped here is not the learner's to fix
     scored = score_lesson(lesson, run)
     print(f"\n{score_words(scored)}. TODOs done: "
           f"{', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}.")
@@ -49,6 +50,11 @@ def check(args):
         print(f"\nTODO {todo}: {'done' if scored.done[todo] else 'not done yet'}.")
         return 0 if scored.done[todo] else 1
     return 0 if not failing else 1
+
+
+def not_checked_here(requirement):
+    """Whether the requirement failed only because a test could not run here (redis-server missing, say)."""
+    return requirement.first_failure.message.startswith(SKIPPED)
 
 
 def score_words(scored):

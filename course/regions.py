@@ -1,11 +1,12 @@
 """Exercise regions: the lines between `# TODO N: ...` and `# END TODO N`, where a starter and its solution
-may differ. Everything outside them must be the same in both."""
+may differ. Everything outside them must be the same in both. In JavaScript the markers are `// TODO N: ...`
+and `// END TODO N`."""
 import re
 from fnmatch import fnmatch
 
 from course.lessons import LOCAL_FILES
 
-REGION = re.compile(r"^([ \t]*# TODO (\d+):[^\n]*\n).*?^([ \t]*# END TODO \2[ \t]*)$", re.S | re.M)
+REGION = re.compile(r"^([ \t]*(?:#|//) TODO (\d+):[^\n]*\n).*?^([ \t]*(?:#|//) END TODO \2[ \t]*)$", re.S | re.M)
 
 
 def outside_regions(text):

@@ -54,6 +54,7 @@ def requirements(run):
 
 
 SETTING_UP = "while setting the test up: "  # how the runner marks a failure in a fixture (course/runner.py)
+SKIPPED = "skipped: "  # ... and a test that could not run on this machine (a program it needs is missing)
 # A value the test wrote itself, on the right of `==`: a number, a string, True, False or None.
 LITERAL = re.compile(r"""-?\d+(\.\d+)?|'[^']*'|"[^"]*"|True|False|None""")
 
@@ -101,6 +102,8 @@ def explain_failure(lesson, outcome):
     message when it has one (and the TODOs that message names), else expected and got for a comparison with a
     literal, else pytest's first line."""
     lines = [f"{in_plain_words(outcome.name)}" + (f" ({variant(outcome.name)})" if variant(outcome.name) else "")]
+    if outcome.message.startswith(SKIPPED):  # no TODO is to blame: say what to install
+        return lines + [f"  not checked on this machine: {outcome.message.removeprefix(SKIPPED)}"]
     words = own_message(outcome.message)
     pair = expected_and_got(outcome.message)
     todos = outcome.todos

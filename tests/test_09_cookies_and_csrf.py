@@ -1,0 +1,465 @@
+"""Lesson 09: a browser logs in with {"cookies": true} and gets its tokens in httponly cookies; every request
+that changes something and authenticates by cookie needs the X-CSRF-TOKEN header (double submit); an
+after_request hook renews an access cookie that is close to expiry; /logout unsets the cookies and revokes.
+
+Two kinds of tests:
+- through Flask's test client (with TESTING on and off): cookie attributes, CSRF answers, header clients;
+- in headless Chromium (tests/conftest.py's `page`), against the app served on 127.0.0.1: the page as a user
+  uses it, and an attacker's page on a second origin.
+
+Where a test needs cookies that TODO 1 would set, it sets them itself from a header login (the same tokens, the
+same cookies set_access_cookies and set_refresh_cookies write), so that each TODO is checked on its own.
+"""
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from flask import request
+
+from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, run_sql, table_rows
+
+POST = {"title": "Hello", "body": "A post."}
+PASSWORD = AuthActions.PASSWORD
+LIFETIME = timedelta(minutes=15)  # the default access token lifetime (config.py)
+TOKEN_COOKIES = ("access_token_cookie", "refresh_token_cookie")
+CSRF_COOKIES = ("csrf_access_token", "csrf_refresh_token")
+
+
+def make_author(app, username="alice"):
+    auth = AuthActions(app.test_client())
+    auth.register(username)
+    run_sql(app, f"UPDATE users SET role = 'author' WHERE username = '{username}'")
+
+
+def header_login(app, username="alice", **extra):
+    """Log in as an API client does (tokens in the body), as an author."""
+    make_author(app, username)
+    response = app.test_client().post("/login", json={"username": username, "password": PASSWORD, **extra})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def login_cookies(tokens):
+    """The cookies a finished TODO 1 sets for these tokens: (name, value, path, httponly). A token has a csrf
+    claim, and a readable CSRF cookie, only while CSRF protection is on."""
+    cookies = [("access_token_cookie", tokens["access_token"], "/", True),
+               ("csrf_access_token", decode(tokens["access_token"]).get("csrf"), "/", False)]
+    if "refresh_token" in tokens:
+        cookies += [("refresh_token_cookie", tokens["refresh_token"], "/refresh", True),
+                    ("csrf_refresh_token", decode(tokens["refresh_token"]).get("csrf"), "/", False)]
+    return [cookie for cookie in cookies if cookie[1] is not None]
+
+
+def cookie_client(app, tokens):
+    """A test client that holds the login's cookies, as a browser would."""
+    client = app.test_client()
+    for name, value, path, _ in login_cookies(tokens):
+        client.set_cookie(name, value, path=path)
+    return client
+
+
+def csrf(client, name="csrf_access_token"):
+    return {"X-CSRF-TOKEN": client.get_cookie(name).value}
+
+
+def set_cookies(response):
+    """The Set-Cookie headers of a response, by cookie name: {name: "value; Secure; HttpOnly; ..."}."""
+    return {header.split("=", 1)[0]: header.split("=", 1)[1] for header in response.headers.getlist("Set-Cookie")}
+
+
+def attributes(set_cookie):
+    """The attributes of one Set-Cookie value, lower-cased: {"httponly", "path=/", "samesite=lax", ...}."""
+    return {part.strip().lower() for part in set_cookie.split(";")[1:]}
+
+
+# --- Logging in with cookies (TODO 1) --------------------------------------------------------------------------
+
+@pytest.mark.todo(1)
+def test_a_cookie_login_sets_httponly_secure_samesite_cookies_and_answers_no_token(make_app):
+    app = make_app()
+    make_author(app)
+    response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD, "cookies": True})
+    assert response.status_code == 200
+    assert "token" not in response.get_data(as_text=True), "a browser's tokens go in cookies, never in the body"
+    assert response.get_json()["username"] == "alice"
+    cookies = set_cookies(response)
+    assert set(cookies) == set(TOKEN_COOKIES + CSRF_COOKIES)
+    for name in TOKEN_COOKIES:
+        assert {"httponly", "secure", "samesite=lax"} <= attributes(cookies[name]), name
+    for name in CSRF_COOKIES:  # the page's script reads these
+        assert "httponly" not in attributes(cookies[name]) and "path=/" in attributes(cookies[name]), name
+    assert "path=/" in attributes(cookies["access_token_cookie"])
+    assert "path=/refresh" in attributes(cookies["refresh_token_cookie"]), "the refresh token goes to /refresh only"
+
+
+@pytest.mark.todo(1)
+def test_secure_can_be_turned_off_for_http_development_and_the_app_says_so(make_app, caplog):
+    app = make_app(JWT_COOKIE_SECURE=False)
+    assert any("JWT_COOKIE_SECURE is off" in record.getMessage() for record in caplog.records)
+    make_author(app)
+    response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD, "cookies": True})
+    assert response.status_code == 200
+    assert all("secure" not in attributes(value) for value in set_cookies(response).values())
+    assert set(set_cookies(response)) == set(TOKEN_COOKIES + CSRF_COOKIES)
+
+
+def test_secure_is_on_unless_turned_off_and_the_settings_are_checked(app_module, monkeypatch):
+    settings = dict(TEST_SETTINGS)
+    app = app_module.create_app(settings)
+    assert app.config["JWT_COOKIE_SECURE"] is True and app.config["JWT_COOKIE_SAMESITE"] == "Lax"
+    close_database(app)
+    with pytest.raises(Exception, match="JWT_COOKIE_SAMESITE"):
+        app_module.create_app({**settings, "JWT_COOKIE_SAMESITE": "None"})
+    monkeypatch.setenv("JWT_COOKIE_SECURE", "yes")
+    with pytest.raises(Exception, match="JWT_COOKIE_SECURE"):
+        app_module.create_app(settings)
+
+
+def test_a_header_login_answers_tokens_and_sets_no_cookie(make_app):
+    app = make_app()
+    make_author(app)
+    response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
+    assert set(response.get_json()) == {"access_token", "refresh_token"}
+    assert not response.headers.getlist("Set-Cookie")
+
+
+def test_a_wrong_password_with_cookies_sets_no_cookie(make_app):
+    app = make_app()
+    make_author(app)
+    response = app.test_client().post("/login", json={"username": "alice", "password": "wrong", "cookies": True})
+    assert_error_shape(response, 401, "wrong_credentials")
+    assert not response.headers.getlist("Set-Cookie")
+    response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD, "cookies": "yes"})
+    assert_error_shape(response, 400, "validation_failed")
+
+
+# --- CSRF: double submit ------------------------------------------------------------------------------------
+
+def test_a_cookie_request_without_the_csrf_header_is_refused(make_app):
+    app = make_app()
+    client = cookie_client(app, header_login(app))
+    assert_error_shape(client.post("/blogs", json=POST), 403, "csrf_token_missing")
+    assert_error_shape(client.delete("/blogs/1"), 403, "csrf_token_missing")
+    assert table_rows(app, "blogs") == []
+
+
+def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(make_app):
+    app = make_app()
+    client = cookie_client(app, header_login(app))
+    other = header_login(app, "bob")  # a real CSRF value, of another login
+    for value in ("nope", decode(other["access_token"])["csrf"]):
+        assert_error_shape(client.post("/blogs", json=POST, headers={"X-CSRF-TOKEN": value}), 403, "csrf_token_invalid")
+    assert table_rows(app, "blogs") == []
+
+
+def test_a_cookie_request_with_the_csrf_header_is_accepted(make_app):
+    app = make_app()
+    client = cookie_client(app, header_login(app))
+    response = client.post("/blogs", json=POST, headers=csrf(client))
+    assert response.status_code == 201, response.get_json()
+    assert client.get("/me").status_code == 200, "a GET needs no CSRF header: it changes nothing"
+    assert [row["title"] for row in table_rows(app, "blogs")] == ["Hello"]
+
+
+def test_header_clients_need_no_csrf_header(make_app):
+    app = make_app()
+    tokens = header_login(app)
+    client = app.test_client()
+    assert client.post("/blogs", json=POST, headers=bearer(tokens["access_token"])).status_code == 201
+    response = client.post("/refresh", headers=bearer(tokens["refresh_token"]))
+    assert response.status_code == 200 and set(response.get_json()) == {"access_token", "refresh_token"}
+    assert not response.headers.getlist("Set-Cookie")
+
+
+def test_the_refresh_cookie_needs_its_own_csrf_header(make_app):
+    app = make_app()
+    client = cookie_client(app, header_login(app))
+    assert_error_shape(client.post("/refresh"), 403, "csrf_token_missing")
+    assert_error_shape(client.post("/refresh", headers=csrf(client)), 403, "csrf_token_invalid")
+
+
+# --- Refresh and logout with cookies ------------------------------------------------------------------------
+
+@pytest.mark.todo(1)
+def test_refreshing_by_cookie_answers_new_cookies_and_rotates(make_app):
+    app = make_app()
+    tokens = header_login(app)
+    client = cookie_client(app, tokens)
+    response = client.post("/refresh", headers=csrf(client, "csrf_refresh_token"))
+    assert response.status_code == 200 and "token" not in response.get_data(as_text=True)
+    assert set(set_cookies(response)) == set(TOKEN_COOKIES + CSRF_COOKIES)
+    assert client.get_cookie("refresh_token_cookie", path="/refresh").value != tokens["refresh_token"]
+    assert client.post("/blogs", json=POST, headers=csrf(client)).status_code == 201
+    # lesson 06's rotation: the old refresh cookie, presented again, ends the login
+    old = cookie_client(app, tokens)
+    assert_error_shape(old.post("/refresh", headers=csrf(old, "csrf_refresh_token")), 401, "refresh_token_reused")
+    assert_error_shape(client.post("/refresh", headers=csrf(client, "csrf_refresh_token")), 401, "token_revoked")
+
+
+def test_logout_by_cookie_unsets_the_cookies_and_revokes_the_tokens(make_app):
+    app = make_app()
+    tokens = header_login(app)
+    client = cookie_client(app, tokens)
+    assert_error_shape(client.post("/logout"), 403, "csrf_token_missing")
+    response = client.post("/logout", headers=csrf(client))
+    assert response.status_code == 204
+    unset = set_cookies(response)
+    assert set(unset) == set(TOKEN_COOKIES + CSRF_COOKIES)
+    assert all(value.startswith(";") and "expires=thu, 01 jan 1970" in value.lower() for value in unset.values())
+    assert client.get_cookie("access_token_cookie") is None
+    again = cookie_client(app, tokens)  # a copy of the cookies, kept from before the logout
+    assert_error_shape(again.get("/me"), 401, "token_revoked")
+    assert_error_shape(again.post("/refresh", headers=csrf(again, "csrf_refresh_token")), 401, "token_revoked")
+    assert_error_shape(client.get("/me"), 401, "token_missing")
+
+
+# --- Implicit refresh (TODO 3) --------------------------------------------------------------------------------
+
+def renewed_cookie(response):
+    """The new access token the response sets, or None."""
+    value = set_cookies(response).get("access_token_cookie", "")
+    return value.split(";", 1)[0] or None
+
+
+@pytest.mark.todo(3)
+def test_an_access_cookie_close_to_expiry_is_renewed(make_app):
+    app = make_app()
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        tokens = header_login(app)
+        client = cookie_client(app, tokens)
+        traveller.shift(LIFETIME / 2 - timedelta(seconds=30))  # more than half the lifetime left: nothing yet
+        assert renewed_cookie(client.get("/me")) is None
+        traveller.shift(timedelta(minutes=1))  # less than half left: the answer renews the cookie
+        response = client.get("/me")
+        renewed = renewed_cookie(response)
+        assert response.status_code == 200 and renewed is not None
+        old, new = decode(tokens["access_token"]), decode(renewed)
+        assert new["exp"] > old["exp"] and new["sub"] == old["sub"] and new["family"] == old["family"]
+        assert new["fresh"] is False, "no password was given for it"
+        assert set_cookies(response)["csrf_access_token"].split(";")[0] == new["csrf"]
+        traveller.shift(LIFETIME * 0.9)  # the first token has expired; the renewed one has not
+        assert client.post("/blogs", json=POST, headers=csrf(client)).status_code == 201
+
+
+def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(make_app):
+    app = make_app()
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        tokens = header_login(app)
+        short = header_login(app, "bob", lifetime_minutes=10)  # asked for a short life: never extended
+        client = cookie_client(app, tokens)
+        assert renewed_cookie(client.get("/me")) is None  # a fresh cookie
+        traveller.shift(timedelta(minutes=9))  # 6 minutes left of the login's token, 1 of the short one
+        assert renewed_cookie(app.test_client().get("/me", headers=bearer(tokens["access_token"]))) is None
+        assert renewed_cookie(cookie_client(app, short).get("/me")) is None
+        assert client.post("/logout", headers=csrf(client)).status_code == 204
+        assert renewed_cookie(cookie_client(app, tokens).get("/blogs")) is None  # ended: refused or not renewed
+
+
+# --- In a real browser ------------------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def quick_to_fail(request):
+    """Each wait in the browser gives up after 5 s rather than Playwright's 30: on the starter the page never
+    shows what the tests wait for, and a correct page shows it within a fraction of a second (on a loaded machine,
+    a second or two)."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(5000)
+
+
+@pytest.fixture
+def site(app_module, tmp_path, serve):
+    """The lesson's app served on http://127.0.0.1 (TESTING off, a SQLite file: several server threads), with
+    its default cookie settings: Chromium keeps Secure cookies there, as it counts 127.0.0.1 as secure.
+    `site.received` lists (method, path, names of the cookies sent) of each request the app received."""
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}"})
+    received = []
+    app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
+    server = serve(app)
+    server.app, server.received = app, received
+    yield server
+    close_database(app)
+
+
+def log_in_on_the_page(page, site):
+    make_author(site.app)
+    page.goto(site.url("/"))
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_selector("#who:text('alice')")
+
+
+def add_login_cookies(page, site, tokens):
+    """Put a login's cookies in the browser, as a finished TODO 1 would have (see login_cookies)."""
+    page.context.add_cookies([{"name": name, "value": value, "domain": "127.0.0.1", "path": path,
+                               "httpOnly": httponly, "secure": True, "sameSite": "Lax"}
+                              for name, value, path, httponly in login_cookies(tokens)])
+
+
+def shown_posts(page):
+    return page.locator("#posts li").all_inner_texts()
+
+
+@pytest.mark.todo(1, 2)
+def test_the_page_logs_in_publishes_survives_a_reload_and_logs_out(page, site):
+    log_in_on_the_page(page, site)
+    page.fill("#title", "From the page")
+    page.fill("#body", "Published in Chromium.")
+    page.click("#publish")
+    page.wait_for_selector("#posts li:text('From the page')")
+    assert page.inner_text("#error") == ""
+    # the script sees the CSRF cookies only; nothing is kept in the page's storage
+    readable = page.evaluate("document.cookie")
+    assert "csrf_access_token=" in readable and "access_token_cookie" not in readable
+    assert "refresh_token_cookie" not in readable
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    page.reload()
+    page.wait_for_selector("#who:text('alice')")  # still logged in: the cookies came back with the reload
+    page.click("#logout")
+    page.wait_for_selector("#login-form", state="visible")
+    assert page.locator("#private").is_hidden()
+    names = {cookie["name"] for cookie in page.context.cookies()}
+    assert not names & set(TOKEN_COOKIES + CSRF_COOKIES), f"cookies left after logging out: {names}"
+    page.reload()
+    page.wait_for_selector("body.ready")
+    assert page.locator("#private").is_hidden() and shown_posts(page) == ["From the page: Published in Chromium."]
+
+
+@pytest.mark.todo(3)
+def test_the_page_stays_logged_in_by_implicit_refresh(page, site):
+    """Half a lifetime later, a page load renews the access cookie; past the first token's expiry the page is
+    still logged in, without ever calling /refresh."""
+    with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
+        add_login_cookies(page, site, header_login(site.app))
+        page.goto(site.url("/"))
+        page.wait_for_selector("#who:text('alice')")
+        traveller.shift(LIFETIME * 0.6)
+        page.reload()
+        page.wait_for_selector("#who:text('alice')")
+        traveller.shift(LIFETIME * 0.6)  # the login's first access token has expired by now
+        page.reload()
+        page.wait_for_selector("body.ready")
+        assert page.inner_text("#who") == "alice"
+    assert ("POST", "/refresh") not in [(method, path) for method, path, _ in site.received]
+
+
+@pytest.mark.todo(1, 2)
+def test_the_page_refreshes_an_expired_access_cookie_with_the_refresh_cookie(page, site):
+    with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
+        log_in_on_the_page(page, site)
+        page.wait_for_load_state("networkidle")  # the page has loaded the posts: no request of it waits
+        traveller.shift(LIFETIME * 2)  # away for longer than an access token lives
+        page.fill("#title", "After a break")
+        page.fill("#body", "Still logged in.")
+        page.click("#publish")
+        page.wait_for_selector("#posts li:text('After a break')")
+    requests = [(method, path) for method, path, _ in site.received]
+    assert requests.count(("POST", "/refresh")) == 1 and requests.count(("POST", "/blogs")) == 2, requests
+
+
+# --- An attacker's page on another origin -------------------------------------------------------------------------
+
+ATTACK = """<!doctype html>
+<title>Win a prize</title>
+<form id="form" method="POST" action="{app}/blogs" enctype="text/plain" target="sink">
+  <input name='{{"title": "Posted by a form", "body": "x", "padding": "' value='"}}'>
+</form>
+<iframe name="sink" id="sink"></iframe>
+<script>
+  async function attack() {{
+    const options = {{method: "POST", credentials: "include", mode: "no-cors",
+                     headers: {{"Content-Type": "text/plain"}}}};
+    const post = JSON.stringify({{title: "Posted by fetch", body: "x"}});
+    await fetch("{app}/blogs", {{...options, body: post}}).catch(() => {{}});
+    await fetch("{app}/logout-all", options).catch(() => {{}});
+    document.getElementById("sink").addEventListener("load", () => {{ document.title = "done"; }});
+    document.getElementById("form").submit();
+  }}
+  attack();
+</script>
+"""
+
+
+class AttackerSite:
+    """A second origin: a tiny server on another loopback port that serves the attacker's page."""
+
+    def __init__(self, page_html):
+        body = page_html.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def url(self, host):
+        return f"http://{host}:{self.server.server_port}/"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_the_attack(page, site, attacker_host):
+    """alice is logged in (her cookies are in the browser); she opens the attacker's page on `attacker_host`."""
+    add_login_cookies(page, site, header_login(site.app))
+    attacker = AttackerSite(ATTACK.format(app=site.url().rstrip("/")))
+    try:
+        page.goto(attacker.url(attacker_host))
+        page.wait_for_function("document.title === 'done'")
+    finally:
+        attacker.stop()
+    posts = [(method, cookies) for method, path, cookies in site.received if path == "/blogs" and method == "POST"]
+    assert len(posts) == 2, "the form and the fetch both reached the app"
+    return posts
+
+
+def logged_out_everywhere(site):
+    return run_sql(site.app, "SELECT token_version FROM users WHERE username = 'alice'")[0]["token_version"] > 0
+
+
+def test_an_attackers_page_on_the_same_site_publishes_nothing_and_logs_no_one_out(page, site):
+    """127.0.0.1 on another port is the same *site* (SameSite ignores ports): the browser sends alice's cookies
+    with the attacker's requests. Only the CSRF check refuses them."""
+    posts = run_the_attack(page, site, "127.0.0.1")
+    assert all("access_token_cookie" in cookies for _, cookies in posts), "same site: the cookies were sent"
+    assert table_rows(site.app, "blogs") == []
+    assert not logged_out_everywhere(site)
+
+
+@pytest.fixture
+def site_without_csrf(app_module, tmp_path, serve):
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
+                                 "JWT_COOKIE_CSRF_PROTECT": False})
+    received = []
+    app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
+    server = serve(app)
+    server.app, server.received = app, received
+    yield server
+    close_database(app)
+
+
+def test_without_csrf_protection_the_same_attack_logs_alice_out_everywhere(page, site_without_csrf):
+    """The control: the attack does work when the CSRF check is off. POST /logout-all needs no body, so the
+    attacker's request is obeyed. POST /blogs is still refused, by the JSON-only API (415): a form or a no-cors
+    fetch cannot send Content-Type application/json. That second wall is an accident of this API (README.md)."""
+    posts = run_the_attack(page, site_without_csrf, "127.0.0.1")
+    assert all("access_token_cookie" in cookies for _, cookies in posts)
+    assert logged_out_everywhere(site_without_csrf)
+    assert table_rows(site_without_csrf.app, "blogs") == []
+
+
+def test_from_another_site_samesite_lax_keeps_the_cookies_home_even_without_csrf(page, site_without_csrf):
+    """localhost is another site than 127.0.0.1: SameSite=Lax cookies are not sent with its POSTs at all."""
+    posts = run_the_attack(page, site_without_csrf, "localhost")
+    assert all(not cookies for _, cookies in posts), "cross-site: no cookie was sent"
+    assert not logged_out_everywhere(site_without_csrf)
