@@ -127,7 +127,7 @@ def usernames_from_status(base_url, candidates):
     # END TODO 3
 
 
-def usernames_from_timing(base_url, candidates, tries=7):
+def usernames_from_timing(base_url, candidates, tries=5):
     """The candidates that have an account, told apart by the time of a failed login alone. Returns a list of names.
 
     A name has an account when even its fastest login takes more than SLOWER times a typical login (the median) of a
