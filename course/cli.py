@@ -109,7 +109,7 @@ def serve(args):
     folder = target_folder("solutions" if args.solution else args.target) / find_lesson(args.lesson).id
     written = ensure_env_file(folder)
     if written:
-        print(f"Created {written} with a freshly generated JWT_SECRET_KEY (git ignores it; keep it secret).")
+        print(f"Created {written} with a freshly generated key (git ignores it; keep it secret).")
     problem = serving_problem(folder, args.port)
     if problem:  # said plainly, instead of a traceback through flask's and click's code
         print(problem, file=sys.stderr)

@@ -7,7 +7,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Path(__file__).with_name("lessons.toml")
 NAMED_TARGETS = ("solutions", "lessons")
 # What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state.
-LOCAL_FILES = ("__pycache__", ".pytest_cache", ".env", "instance", "*.db", ".course-hints.json")
+LOCAL_FILES = ("__pycache__", ".pytest_cache", ".env", "instance", "*.db", ".course-hints.json",
+               "keys", "*.pem")  # lesson 10: key pairs made by `course serve` or `flask --app keytool make-keys`
 
 
 @dataclass(frozen=True)

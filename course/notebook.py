@@ -46,9 +46,10 @@ class LessonServer:
         self.app = app
         self._server = None
 
-    def start(self):
-        """Start serving; port 0 lets the system pick a free port, so a restart never finds it in use."""
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietRequestHandler)
+    def start(self, port=0):
+        """Start serving; port 0 lets the system pick a free port, so a restart never finds it in use. A port
+        given again (a restarted app, at the address other services know) is taken back at once."""
+        self._server = make_server("127.0.0.1", port, self.app, threaded=True, request_handler=QuietRequestHandler)
         # poll_interval: how often serve_forever checks for stop(); with the default 0.5 s, stop() waits that long
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self

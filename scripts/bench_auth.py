@@ -32,6 +32,7 @@ from types import SimpleNamespace
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from flask_jwt_extended import create_access_token, jwt_required
 from sqlalchemy import event
@@ -46,6 +47,10 @@ from servers import PostgreSQL, free_port  # noqa: E402
 
 SECRET = "a-benchmark-secret-that-is-long-enough-for-hs256"
 TEST_HASH = "pbkdf2:sha256:1"  # the tests' setting (tests/conftest.py)
+# From lesson 10 on the apps sign with a private key (the lessons before ignore it). One key for the run, handed to
+# gunicorn's workers through the environment, so that every process signs and verifies alike.
+PRIVATE_KEY = os.environ.setdefault("BENCH_PRIVATE_KEY", ed25519.Ed25519PrivateKey.generate().private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
 CLAIMS = {"sub": "1", "iat": 1_700_000_000, "exp": 4_000_000_000, "type": "access", "jti": "b" * 36}
 
 
@@ -135,7 +140,8 @@ def seeded_app(folder, database_url, variant="course"):
     "bare": a user loader that asks nothing of the database (flask-jwt-extended's decorator alone);
     "course": the app as the course builds it; "blocklist": plus a revocation check in the database."""
     forget_loaded_lesson()  # a fresh import: loaders registered on the last app's JWTManager are gone
-    settings = {"JWT_SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_HASH_METHOD": TEST_HASH}
+    settings = {"JWT_SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": PRIVATE_KEY, "SQLALCHEMY_DATABASE_URI": database_url,
+                "PASSWORD_HASH_METHOD": TEST_HASH}
     app = load_app_module(folder).create_app(settings)
     add_bench_routes(app)
     with app.app_context():

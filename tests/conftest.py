@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from course.browser import chromium_path, launch
 from course.lessons import ROOT
@@ -23,9 +25,20 @@ from course.pytest_plugin import lesson_of, stop_reason
 from course.sample_submissions import make_class
 from servers import GunicornServer, PostgreSQL, missing, start_redis, started
 
+
+
+def private_pem(private_key):
+    """A private key as the PEM text a key file holds (unencrypted PKCS #8, as `keytool make-keys` writes it)."""
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode()
+
+
 TEST_SECRET = "a-test-only-secret-that-is-long-enough-for-hs256"
+# Lesson 10 on signs with a private key: an Ed25519 one, made afresh in each test run (instantly), never committed.
+TEST_PRIVATE_KEY = Ed25519PrivateKey.generate()
 TEST_SETTINGS = {
     "JWT_SECRET_KEY": TEST_SECRET,
+    "JWT_PRIVATE_KEY": private_pem(TEST_PRIVATE_KEY),  # lessons before 10 sign with HS256 and ignore it
     "SQLALCHEMY_DATABASE_URI": "sqlite://",  # a fresh in-memory database for every app
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # cheap hashing, for tests only
 }

@@ -197,9 +197,11 @@ def logged_out_with_leeway(make_app, seconds):
 def test_logout_keeps_the_token_in_the_database_until_it_would_be_refused_anyway(make_app, clock):
     app, client, access_token = logged_out_with_leeway(make_app, seconds=30)
     rows = table_rows(app, "revoked_tokens")
-    assert [row["jti"] for row in rows] == [decode(access_token)["jti"]]
-    stored = datetime.fromisoformat(str(rows[0]["expires_at"])).replace(tzinfo=timezone.utc)
-    assert stored == START + ACCESS_LIFETIME + timedelta(seconds=30), "exp plus the leeway, when the token dies"
+    claims = decode(access_token)
+    assert {row["jti"] for row in rows} == {claims["jti"], claims["family"]}, "the token, and its login"
+    for row in rows:  # the token: its exp plus the leeway; the login: the longest lifetime from now, plus the leeway
+        stored = datetime.fromisoformat(str(row["expires_at"])).replace(tzinfo=timezone.utc)
+        assert stored == START + ACCESS_LIFETIME + timedelta(seconds=30), "exp plus the leeway, when the token dies"
 
 
 # --- Logging out everywhere -----------------------------------------------------------------------------------------
@@ -250,8 +252,9 @@ def test_pruning_the_blocklist_removes_only_the_expired_tokens(app, client, cloc
     clock.move_to(START + ACCESS_LIFETIME + timedelta(seconds=1))  # the first has expired, the second has not
     result = app.test_cli_runner().invoke(args=["prune-blocklist"])
     assert result.exit_code == 0, result.output
-    assert "1" in result.output
-    assert [row["jti"] for row in table_rows(app, "revoked_tokens")] == [decode(second)["jti"]]
+    assert "2" in result.output, "the first token and its login"
+    second_claims = decode(second)
+    assert {row["jti"] for row in table_rows(app, "revoked_tokens")} == {second_claims["jti"], second_claims["family"]}
     assert_error_shape(publish(client, second), 401, "token_revoked")
 
 
@@ -294,7 +297,8 @@ def test_with_redis_logout_revokes_both_tokens_and_the_key_expires_with_the_acce
     clock.move_to(START + timedelta(minutes=10))  # five minutes of life left
     assert log_out(client, tokens["access_token"]).status_code == 204
     assert_revoked(client, tokens)
-    assert redis_keys() == {f"revoked:{decode(tokens['access_token'])['jti']}": 5 * 60}
+    claims = decode(tokens["access_token"])
+    assert redis_keys() == {f"revoked:{claims['jti']}": 5 * 60, f"revoked:{claims['family']}": 15 * 60}
     assert table_rows(redis_app, "revoked_tokens") == [], "with Redis, the database's table is not used"
 
 
@@ -305,7 +309,7 @@ def test_with_redis_the_key_outlives_the_token_by_the_clock_leeway(make_app, red
     AuthActions(client).register()
     access_token = AuthActions(client).login().get_json()["access_token"]
     assert log_out(client, access_token).status_code == 204
-    assert list(redis_keys().values()) == [ACCESS_LIFETIME.total_seconds() + 20]
+    assert list(redis_keys().values()) == [ACCESS_LIFETIME.total_seconds() + 20] * 2, "the token and its login"
 
 
 @pytest.mark.todo(3)

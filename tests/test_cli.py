@@ -1,4 +1,5 @@
 """The learner's command line, called the way a learner calls it: python -m course ..."""
+import os
 import re
 import shutil
 import socket
@@ -11,7 +12,9 @@ import pytest
 import requests
 
 from course.environment import NEEDED
+from course.envfile import ensure_env_file
 from course.lessons import ROOT, all_lessons, find_lesson
+from course.loader import load_app_module
 from course.sample_submissions import make_submission, solve_todos
 
 
@@ -201,6 +204,23 @@ def test_serve_writes_a_env_with_a_fresh_key_and_serves_on_loopback(starters):
             server.terminate()
     written = (starters / "01_config" / ".env").read_text()
     assert re.search(r"^JWT_SECRET_KEY=[0-9a-f]{64}$", written, re.M)
+
+
+def test_serve_makes_a_key_pair_for_a_lesson_that_signs_with_one(starters):
+    """From lesson 10 on the app signs with a private key: the .env that serve writes names one it made with the
+    lesson's own `flask --app keytool make-keys`, and the app starts with it (the learner's untouched starter)."""
+    folder = starters / "10_asymmetric_keys"
+    assert ensure_env_file(folder) == folder / ".env"
+    key_file = re.search(r"^JWT_PRIVATE_KEY_FILE=(keys/[\w-]+\.private\.pem)$", (folder / ".env").read_text(), re.M)
+    assert key_file, (folder / ".env").read_text()
+    assert (folder / key_file[1]).stat().st_mode & 0o777 == 0o600
+    before = set(os.environ)
+    try:
+        app = load_app_module(folder).create_app()  # no settings given: it reads .env, as `flask run` does
+    finally:
+        for name in set(os.environ) - before:
+            del os.environ[name]  # what load_dotenv put in this process's environment
+    assert app.test_client().get("/health").status_code == 200
 
 
 def test_serve_says_to_choose_another_port_with_its_own_option(starters):

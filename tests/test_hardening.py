@@ -12,6 +12,7 @@ Two kinds of checks:
 """
 import hashlib
 import itertools
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,7 +20,7 @@ import jwt
 import pytest
 import requests
 from flask_jwt_extended import create_access_token
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, close_database, run_sql, table_rows
 from course.lessons import ROOT, all_lessons
@@ -272,3 +273,260 @@ def test_a_post_deleted_by_several_requests_at_once_is_deleted_once(lesson_id, s
         assert sorted(statuses[:3]) == [204, 404, 404], statuses
         assert statuses[3] in (200, 404), statuses
     assert table_rows(app, "blogs") == []
+
+
+# --- Refresh tokens and logins (from lesson 06) ---------------------------------------------------------------
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def in_another_thread(call):
+    """call() in a thread of its own, as another client's request: its own app context and database session (a
+    test-client request made inside ours would share them). Returns what call() returned."""
+    results = []
+    thread = threading.Thread(target=lambda: results.append(call()))
+    thread.start()
+    thread.join(timeout=30)
+    return results[0]
+
+
+@pytest.fixture
+def shared_app(make_app, database, database_url, tmp_path):
+    """make_app(lesson_id) on a database several connections share: a SQLite file, or the test's PostgreSQL schema."""
+    url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'shared.db'}"
+    return lambda lesson_id, **overrides: make_app(lesson_id, SQLALCHEMY_DATABASE_URI=url, **overrides)
+
+
+@lessons_from(6)
+def test_a_login_overlapping_a_password_change_gets_no_token_that_outlives_the_change(lesson_id, shared_app,
+                                                                                     monkeypatch):
+    """The attacker knows the old password and logs in; the victim changes the password while the attacker's login
+    is checking the old hash (~0.1 s with scrypt). The interleaving is pinned: the victim's POST /password runs,
+    and commits, the moment the login's check_password accepts the old password. The login must not end with a
+    refresh token of a new family that the change's "revoke every family" could not see."""
+    app = shared_app(lesson_id)
+    victim = app.test_client()
+    fresh = AuthActions(victim).token()
+    user_class = sys.modules["models"].User
+    check_password = user_class.check_password
+    started, changes = [], []
+
+    def check_then_the_password_changes(user, password):
+        accepted = check_password(user, password)
+        if accepted and not started:  # the attacker's login, with the old password: change it now, once
+            started.append(True)  # (the change checks the current password too: it must not start another)
+            changes.append(in_another_thread(lambda: app.test_client().post(
+                "/password", headers=bearer(fresh), json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+            ).status_code))
+        return accepted
+
+    monkeypatch.setattr(user_class, "check_password", check_then_the_password_changes)
+    attacker = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
+    monkeypatch.undo()
+    assert changes == [204], "the password change ran, and committed, inside the login"
+    refresh_token = (attacker.get_json() or {}).get("refresh_token")
+    if refresh_token is not None:
+        answer = app.test_client().post("/refresh", headers=bearer(refresh_token))
+        assert answer.status_code == 401, f"a refresh token got with the old password still works: {answer.status_code}"
+    new_login = app.test_client().post("/login", json={"username": "alice", "password": NEW_PASSWORD})
+    assert new_login.status_code == 200, "the new password works"
+
+
+def login_steps(app, live_rows):
+    """The work, in thousands of SQLite virtual-machine steps, of one /login when `live_rows` refresh tokens of live
+    logins are stored. Counted with sqlite3's progress handler: the same on every run, unlike a time."""
+    database = app.extensions["sqlalchemy"]
+    with app.app_context():
+        database.session.execute(database.text("DELETE FROM refresh_tokens"))
+        database.session.execute(
+            database.text("INSERT INTO refresh_tokens (jti, family, user_id, expires_at) "
+                          "VALUES (:jti, :family, 1, '2099-01-01 00:00:00.000000+00:00')"),
+            [{"jti": f"jti-{n}", "family": f"family-{n // 50}"} for n in range(live_rows)])  # 50 refreshes a login
+        database.session.commit()
+        engine = database.engine
+    steps = []
+
+    def count_steps(conn, cursor, statement, parameters, context, executemany):
+        conn.connection.dbapi_connection.set_progress_handler(lambda: steps.append(1) and 0, 1000)
+
+    event.listen(engine, "before_cursor_execute", count_steps)
+    try:
+        answer = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
+    finally:
+        event.remove(engine, "before_cursor_execute", count_steps)
+    assert answer.status_code == 200, answer.get_json()
+    return len(steps)
+
+
+@lessons_from(6)
+def test_a_login_costs_the_same_however_many_refresh_tokens_are_stored(lesson_id):
+    """Pruning expired logins scans the whole refresh_tokens table; done at each login (as it once was), it made
+    every login slower as the table grew (300,000 rows: ~2 s, SQLite's write lock held), and a client calling
+    /refresh in a loop grows the table. Pruning is the prune-tokens command's job alone. SQLite in memory only:
+    the step counter is SQLite's."""
+    app = load_app_module(ROOT / "solutions" / lesson_id).create_app({**TEST_SETTINGS, "TESTING": False})
+    try:
+        AuthActions(app.test_client()).register()
+        few, many = login_steps(app, 1_000), login_steps(app, 20_000)
+    finally:
+        close_database(app)
+    assert many < 2 * few + 50, f"a login took {few}k steps with 1,000 refresh tokens stored, {many}k with 20,000"
+
+
+# --- Logging out (from lesson 07) -----------------------------------------------------------------------------
+
+@lessons_from(7)
+def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, shared_app, database):
+    """On PostgreSQL, /password writes the user's row (the new hash), then the refresh-token rows; /logout-all once
+    wrote the refresh-token rows, then the user's row (token_version): each could hold a row the other waited for,
+    a deadlock, which PostgreSQL ends by failing one of them (a 500). The interleaving is pinned with an engine
+    event: /password waits, 1 s at most, after writing the user's row until /logout-all has written the
+    refresh-token rows. With one order in both, /logout-all waits for /password instead, the second runs out, and
+    both answer 204. (SQLite has one lock for the whole database: no deadlock, nothing to pin.)"""
+    if database != "postgresql":
+        pytest.skip("a deadlock needs row locks: runs with --database postgresql or --database all")
+    app = shared_app(lesson_id)
+    client = app.test_client()
+    fresh = AuthActions(client).token()  # its login has a refresh token row: something to lock
+    other = AuthActions(client).token()
+    holding_user_row, refresh_rows_written = threading.Event(), threading.Event()
+    password_thread = []
+
+    def pin_interleaving(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE users SET password_hash"):
+            password_thread.append(threading.get_ident())
+            holding_user_row.set()
+            refresh_rows_written.wait(timeout=1)
+        elif statement.startswith("UPDATE refresh_tokens") and threading.get_ident() not in password_thread:
+            refresh_rows_written.set()
+
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    event.listen(engine, "after_cursor_execute", pin_interleaving)
+    answers = {}
+
+    def change_password():
+        answers["/password"] = app.test_client().post(
+            "/password", headers=bearer(fresh), json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+
+    try:
+        thread = threading.Thread(target=change_password)
+        thread.start()
+        assert holding_user_row.wait(timeout=10)
+        answers["/logout-all"] = in_another_thread(lambda: app.test_client().post("/logout-all", headers=bearer(other)))
+        thread.join(timeout=30)
+    finally:
+        event.remove(engine, "after_cursor_execute", pin_interleaving)
+    assert {path: answer.status_code for path, answer in answers.items()} == {"/password": 204, "/logout-all": 204}
+
+
+@lessons_from(7)
+def test_logout_with_a_token_from_before_lesson_07_is_no_500(lesson_id, make_app):
+    """token_is_revoked accepts a token without the lesson's claims on purpose (tokens made before the lesson was
+    deployed work until the user's first logout-all). /logout with one must log it out, not fail on its missing
+    "family" claim."""
+    app = make_app(lesson_id)
+    client = app.test_client()
+    AuthActions(client).token()
+    with app.app_context():
+        old_token = create_access_token(identity="1")  # as lesson 06 made them: no family, no token_version
+    accepted = client.post("/blogs", json=POST, headers=bearer(old_token))  # 403 from lesson 08 on: no role claim
+    assert accepted.status_code in (201, 403), "the old token is accepted"
+    assert client.post("/logout", headers=bearer(old_token)).status_code == 204
+    answer = client.post("/blogs", json=POST, headers=bearer(old_token))
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+
+
+@lessons_from(7)
+def test_a_logout_that_fails_half_way_can_be_sent_again(lesson_id, make_app, redis_url):
+    """With Redis, a logout writes to two stores. It once wrote the blocklist first: when the database write failed
+    next (here an engine event makes the UPDATE of the refresh tokens fail once, as an outage would), the client got
+    a 500, its access token was refused already, so it could not send /logout again, and the login's refresh
+    token, which lives for days, went on working. Now the database is written (and committed) first."""
+    app = make_app(lesson_id, BLOCKLIST="redis", REDIS_URL=redis_url)
+    client = app.test_client()
+    AuthActions(client).register()
+    tokens = AuthActions(client).login().get_json()
+    failures = []
+
+    def fail_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE refresh_tokens SET revoked_at") and not failures:
+            failures.append(statement)
+            raise RuntimeError("the database is unavailable (a test's engine event)")
+
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    event.listen(engine, "before_cursor_execute", fail_once)
+    try:
+        failed = client.post("/logout", headers=bearer(tokens["access_token"]))
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_once)
+    assert failed.status_code == 500 and failures, "the database write failed, as set up"
+    assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 204, "sent again, it works"
+    answer = client.post("/refresh", headers=bearer(tokens["refresh_token"]))
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+
+
+@pytest.fixture(params=["database", "redis"])
+def blocklist_settings(request):
+    """The settings of each shared blocklist store (redis starts redis-server, or skips naming the package)."""
+    if request.param == "redis":
+        return {"BLOCKLIST": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
+    return {"BLOCKLIST": "database"}
+
+
+def publish(client, access_token):
+    """A request that needs a valid access token: 201, or 403 from lesson 08 on (a reader may not publish)."""
+    return client.post("/blogs", json=POST, headers=bearer(access_token))
+
+
+@lessons_from(7)
+def test_logout_ends_every_access_token_of_its_login(lesson_id, make_app, blocklist_settings):
+    """A1 comes from /login, A2 from /refresh: one login (family). The client logs out with A2, the token it holds;
+    A1, which a thief may hold, must stop working too, not live on until it expires."""
+    client = make_app(lesson_id, **blocklist_settings).test_client()
+    AuthActions(client).register()
+    first = AuthActions(client).login().get_json()
+    second = client.post("/refresh", headers=bearer(first["refresh_token"])).get_json()
+    assert publish(client, first["access_token"]).status_code in (201, 403), "A1 works before the logout"
+    assert client.post("/logout", headers=bearer(second["access_token"])).status_code == 204
+    answer = publish(client, first["access_token"])
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+
+
+@lessons_from(7)
+def test_reuse_detection_ends_the_access_tokens_the_thief_got(lesson_id, make_app, blocklist_settings):
+    """The thief refreshes first with a copied R1; the client's later refresh with R1 is the reuse, which ends the
+    login: the access token the thief got from its refresh must stop working as well, not only its refresh token."""
+    client = make_app(lesson_id, **blocklist_settings).test_client()
+    AuthActions(client).register()
+    stolen = AuthActions(client).login().get_json()["refresh_token"]
+    thief = client.post("/refresh", headers=bearer(stolen)).get_json()
+    assert client.post("/refresh", headers=bearer(stolen)).get_json()["code"] == "refresh_token_reused"
+    answer = publish(client, thief["access_token"])
+    assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
+    other_login = AuthActions(client).login().get_json()["access_token"]
+    assert publish(client, other_login).status_code in (201, 403), "another login of the user goes on"
+
+
+# --- Roles and drafts (from lesson 08) ------------------------------------------------------------------------
+
+@lessons_from(8)
+@pytest.mark.parametrize("published", [1, 0, 1.0, 0.0])
+def test_published_is_json_true_or_false_and_no_number(lesson_id, make_app, published):
+    """In Python 1 == True, and `1 in {True}` holds: a Boolean field with truthy={True} took 1, 0 and 1.0."""
+    client = app_with_blogs(make_app, lesson_id).test_client()
+    alice = bearer(token_of(client, "alice"))
+    answer = client.post("/blogs", json={**POST, "published": published}, headers=alice)
+    assert answer.status_code == 400 and "published" in answer.get_json()["errors"], answer.get_json()
+    assert table_rows(client.application, "blogs") == []
+
+
+@lessons_from(7)
+@pytest.mark.parametrize("redis_url", ["127.0.0.1:6379", "localhost", "http://127.0.0.1:6379"])
+def test_a_redis_url_without_a_redis_scheme_stops_start_up_naming_the_variable(lesson_id, redis_url):
+    """redis-py would raise its own ValueError from deep inside create_app; the lesson's ConfigError names the
+    variable and shows the form it needs."""
+    module = load_app_module(ROOT / "solutions" / lesson_id)
+    with pytest.raises(sys.modules["config"].ConfigError, match="REDIS_URL must start with redis://"):
+        module.create_app({**TEST_SETTINGS, "REDIS_URL": redis_url})

@@ -9,8 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Blog, User, check_dummy_password
 from schemas import BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, load_args, load_json
-from tokens import (find_refresh_token, issue_refresh_token, new_family, prune_expired, retire, revoke_every_family,
-                    revoke_family)
+from tokens import find_refresh_token, issue_refresh_token, new_family, retire, revoke_every_family, revoke_family
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -52,16 +51,34 @@ class Login(Resource):
             check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
-        prune_expired()  # on the way: forget the logins that have ended by themselves
         # TODO 1: a fresh access token, and a refresh token that starts a new family (none if a short life was asked)
         answer = {
             "access_token": create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials))
         }
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
             answer["refresh_token"] = issue_refresh_token(user.id, new_family())
+        # END TODO 1
+        refuse_if_password_changed(user)  # while it was being checked: see the function
         db.session.commit()
         return answer, 200
-        # END TODO 1
+
+
+def refuse_if_password_changed(user):
+    """Refuse the login, as a wrong password, if the user's password changed since it was checked above.
+
+    Checking a password takes a while (~0.1 s with scrypt). A password change that commits meanwhile revokes
+    every family of the user, but not the one this login is creating: that one is not saved yet. So, once the
+    new family is written, read the hash again: a changed one means this login used the old password.
+    The read locks the user's row (PostgreSQL: FOR NO KEY UPDATE; SQLite holds one lock for the whole database
+    from the INSERT of the refresh token on), so a password change cannot commit between this read and our
+    commit: it waits, then sees the new family and revokes it too.
+    """
+    stored_hash = db.session.execute(
+        db.select(User.password_hash).where(User.id == user.id).with_for_update(key_share=True)
+    ).scalar_one_or_none()
+    if stored_hash != user.password_hash:  # user.password_hash: the hash that was checked
+        db.session.rollback()  # the new refresh token is not kept
+        abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
 
 
 def lifetime(credentials):

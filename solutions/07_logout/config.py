@@ -1,5 +1,6 @@
 """Where the app's settings come from: environment variables (a `.env` file can supply them)."""
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 MIN_SECRET_BYTES = 32  # HS256 needs a key at least as long as its 32-byte hash; PyJWT warns below that
 DEFAULT_EXPIRY_MINUTES = "15"
@@ -9,6 +10,7 @@ DEFAULT_LEEWAY_SECONDS = "0"
 DEFAULT_DATABASE_URL = "sqlite:///course.db"  # a relative SQLite path lands in the app's instance/ folder
 DEFAULT_HASH_METHOD = "scrypt"  # werkzeug's strong default; tests pick a cheap one instead
 BLOCKLIST_STORES = ("database", "redis", "memory")  # where logged-out tokens are kept (blocklist.py)
+REDIS_SCHEMES = ("redis", "rediss", "unix")  # the URLs redis-py understands: redis://host:6379/0, TLS, a socket
 MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
@@ -94,3 +96,7 @@ def check_settings(config):
         raise ConfigError(f"BLOCKLIST must be one of {', '.join(BLOCKLIST_STORES)}, or empty (got {store!r})")
     if store == "redis" and not config.get("REDIS_URL"):
         raise ConfigError("BLOCKLIST=redis needs REDIS_URL, like redis://127.0.0.1:6379/0")
+    redis_url = config.get("REDIS_URL") or ""
+    if redis_url and urlsplit(redis_url).scheme not in REDIS_SCHEMES:  # "127.0.0.1:6379" lacks redis://
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, like redis://127.0.0.1:6379/0"
+                          f" (got {redis_url!r})")

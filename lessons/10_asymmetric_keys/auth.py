@@ -1,0 +1,64 @@
+"""Who is calling: flask-jwt-extended turns a verified token into the logged-in user."""
+import re
+
+from blocklist import current_blocklist
+from extensions import db
+from models import MAX_ID, User
+from tokens import family_is_revoked, find_refresh_token
+
+ID_TEXT = re.compile(r"[0-9]{1,19}")  # an id written in decimal, as str(user.id) writes it
+
+
+def load_user(jwt_header, jwt_payload):
+    """Return the User a token names (its `sub` is the user's id, as text), or None if there is none.
+
+    None makes flask-jwt-extended answer 401 (user_not_found, below), so a token outlives its user harmlessly.
+    Registered in app.py with jwt.user_lookup_loader; protected views then read `current_user`.
+    """
+    return find_user(jwt_payload["sub"])
+
+
+def find_user(sub):
+    """The User whose id is written in `sub` ("42"), or None. The claims loader (roles.py) uses it too."""
+    user_id = user_id_from(sub)
+    return None if user_id is None else db.session.get(User, user_id)
+
+
+def user_id_from(sub):
+    """The id a token's `sub` holds ("42" gives 42), or None when it is not an id ("abc", "1.5", "", too big).
+
+    Our own tokens always hold one; checking costs nothing and keeps any other signed text from causing a 500.
+    """
+    if not ID_TEXT.fullmatch(sub) or int(sub) > MAX_ID:
+        return None
+    return int(sub)
+
+
+def token_is_revoked(jwt_header, jwt_payload):
+    """Whether flask-jwt-extended must refuse this token (jwt.token_in_blocklist_loader): True answers 401.
+
+    - Any token made before its user's last logout from everywhere (an older token_version) is revoked.
+    - A refresh token is refused when the app has no row for it (never issued here, or pruned) or when its
+      family was revoked (lesson 06). A used but not revoked one is let through on purpose: /refresh must see it
+      to recognise reuse.
+    - An access token is revoked when its jti is in the blocklist: it was logged out (blocklist.py).
+    """
+    if made_before_logout_everywhere(jwt_payload):
+        return True
+    if jwt_payload["type"] == "refresh":
+        stored = find_refresh_token(jwt_payload["jti"])
+        return stored is None or family_is_revoked(stored.family)
+    return current_blocklist().contains(jwt_payload["jti"])
+
+
+def made_before_logout_everywhere(jwt_payload):
+    """Whether the token's token_version is not its user's current one. A token without the claim counts as
+    version 0: tokens made before this lesson's code was deployed work until the user's first logout-all.
+
+    db.session.get keeps the user it loads: load_user, which runs next, gets it without asking the database again.
+    """
+    user_id = user_id_from(jwt_payload["sub"])
+    user = None if user_id is None else db.session.get(User, user_id)
+    if user is None:
+        return False  # load_user answers for it: 401 user_not_found
+    return jwt_payload.get("token_version", 0) != user.token_version
