@@ -183,6 +183,9 @@ def grade(args):
     html = Path(args.html or Path(args.csv).with_suffix(".html"))
     write_html(submissions, lessons, html, Path(args.feedback), stamp)
     print(summary_table(submissions, lessons))
+    reused = sum(grade.reused for submission in submissions for grade in submission.grades)
+    print(f"\n{reused} lesson folders had the same files as one graded before them in this run: "
+          "their tests ran once, for the first.")
     print(f"\nGradebook {args.csv}: {changes}" + (f" (also {args.json})" if args.json else "")
           + f"; feedback in {args.feedback}/")
     print(f"Report: {html}")
@@ -221,7 +224,7 @@ def build_parser():
 
     def target_option(sub):
         sub.add_argument("--target", default="lessons", help="folder of lesson folders to test (default: lessons)")
-        sub.add_argument("--timeout", type=float, default=60, help="seconds before a test run is stopped")
+        sub.add_argument("--timeout", type=float, default=60, help="seconds each lesson's tests may take")
 
     sub = command("check", check, "run a lesson's tests against your work")
     sub.add_argument("lesson", help="lesson number or id, e.g. 2 or 02_login")
@@ -254,7 +257,8 @@ def build_parser():
     sub.add_argument("--html", help="the class report to write (default: the CSV's name with .html)")
     sub.add_argument("--feedback", default="feedback", help="folder for one feedback file per submission")
     sub.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
-    sub.add_argument("--timeout", type=float, default=60, help="seconds a submission's test run may take")
+    sub.add_argument("--timeout", type=float, default=60,
+                     help="seconds each lesson's tests may take (a submission's run: that much per lesson it runs)")
     sub.add_argument("--lessons", help="grade only these lessons, e.g. 01,02 (default: all)")
     sub.add_argument("--fresh", action="store_true", help="start the gradebook over instead of updating the rows "
                                                           "of the submissions graded again")

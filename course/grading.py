@@ -5,9 +5,11 @@ course/scoring.py (the rule `course check` and Classroom use too). A broken less
 loop, a crash, a missing folder) scores 0 with the reason; it never stops the other lessons or submissions from
 being graded. Integrity flags (course/integrity.py) are added for the instructor; they cost nothing.
 """
+import hashlib
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from course.scoring import score_lesson
 class LessonGrade:
     lesson: object
     run: LessonRun
+    reused: bool = False  # the same files were graded for an earlier submission of the run: its result, not run again
 
     @property
     def scored(self):
@@ -51,41 +54,87 @@ class SubmissionGrade:
 
 
 def grade_all(folders, lessons, jobs=1, timeout=60):
-    """Grade every submission folder, `jobs` at a time, with a progress bar; return them in the given order."""
+    """Grade every submission folder, `jobs` at a time, with a progress bar; return them in the given order.
+
+    A lesson folder identical to one graded earlier in the same run (an untouched starter, a copy) gets that
+    result without its tests running again: in one run the course's tests, settings and time limit are the same
+    for every submission, and the tests are deterministic, so the same files give the same result."""
     check_submission_paths(folders)
     names = unique_names(folders)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_submission, name, folder, lessons, timeout): name
-                   for name, folder in zip(names, folders, strict=True)}
-        results = {}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
-            results[futures[future]] = future.result()
-    flags = integrity_flags({name: results[name].lessons_folder for name in names}, lessons)
-    for name in names:
-        results[name].flags = flags[name]
-    return [results[name] for name in names]
-
-
-def grade_submission(name, folder, lessons, timeout):
-    """Grade one submission from a temporary copy of its lesson folders."""
-    lesson_folders = find_lessons(Path(folder), lessons)
-    if lesson_folders is None:
-        problem = "no lessons found (no lesson folder such as 01_config, nor a lessons/ folder holding them)"
-        return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem)) for lesson in lessons],
-                               problem)
-    runs = {}
     with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
-        present = []
+        copies = {name: copy_submission(Path(folder), Path(scratch) / str(number), lessons)
+                  for number, (name, folder) in enumerate(zip(names, folders, strict=True))}
+        first_with = {}  # fingerprint of a lesson folder -> the copy whose tests will run for it
+        for copied in copies.values():
+            for key in copied.keys.values():
+                first_with.setdefault(key, copied)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_tests, copied.to_run(lessons, first_with), copied.folder, timeout): copied
+                       for copied in copies.values() if copied.to_run(lessons, first_with)}
+            runs = {}  # fingerprint -> LessonRun
+            for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
+                copied = futures[future]
+                runs.update({copied.keys[lesson_id]: run for lesson_id, run in future.result().items()})
+        results = [copied.grade(name, lessons, runs, first_with) for name, copied in copies.items()]
+    flags = integrity_flags({result.name: result.lessons_folder for result in results}, lessons)
+    for result in results:
+        result.flags = flags[result.name]
+    return results
+
+
+@dataclass
+class SubmissionCopy:
+    """A submission's lesson folders copied for grading, each with its fingerprint (or why it cannot be graded)."""
+
+    lessons_folder: Path  # where the submission's lesson folders were found; None: no lessons at all
+    folder: Path  # the temporary copy
+    keys: dict = field(default_factory=dict)  # {lesson id: fingerprint} of the lessons that can be graded
+    problems: dict = field(default_factory=dict)  # {lesson id: why it cannot be graded}
+
+    def to_run(self, lessons, first_with):
+        """The lessons whose tests run on this copy: those no submission before it has the same files for."""
+        return [lesson for lesson in lessons if lesson.id in self.keys and first_with[self.keys[lesson.id]] is self]
+
+    def grade(self, name, lessons, runs, first_with):
+        if self.lessons_folder is None:
+            problem = "no lessons found (no lesson folder such as 01_config, nor a lessons/ folder holding them)"
+            return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem))
+                                          for lesson in lessons], problem)
+        grades = []
         for lesson in lessons:
-            problem = copy_lesson(lesson_folders / lesson.id, Path(scratch) / lesson.id)
-            if problem:
-                runs[lesson.id] = LessonRun(lesson.id, problem=problem)
+            if lesson.id in self.problems:
+                grades.append(LessonGrade(lesson, LessonRun(lesson.id, problem=self.problems[lesson.id])))
             else:
-                present.append(lesson)
-        if present:
-            runs.update(run_tests(present, scratch, timeout))
-    return SubmissionGrade(name, [LessonGrade(lesson, runs[lesson.id]) for lesson in lessons],
-                           lessons_folder=lesson_folders)
+                key = self.keys[lesson.id]
+                reused = first_with[key] is not self
+                grades.append(LessonGrade(lesson, deepcopy(runs[key]) if reused else runs[key], reused))
+        return SubmissionGrade(name, grades, lessons_folder=self.lessons_folder)
+
+
+def copy_submission(folder, destination, lessons):
+    """Copy a submission's lesson folders to `destination` and fingerprint each one."""
+    copied = SubmissionCopy(find_lessons(folder, lessons), destination)
+    if copied.lessons_folder is None:
+        return copied
+    destination.mkdir()
+    for lesson in lessons:
+        problem = copy_lesson(copied.lessons_folder / lesson.id, destination / lesson.id)
+        if problem:
+            copied.problems[lesson.id] = problem
+        else:
+            copied.keys[lesson.id] = fingerprint(lesson.id, destination / lesson.id)
+    return copied
+
+
+def fingerprint(lesson_id, folder):
+    """The lesson and every file and folder of its copy (the path, and the bytes of a file): what its tests see."""
+    digest = hashlib.sha256(lesson_id.encode())
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder)).encode()
+        content = path.read_bytes() if path.is_file() else b"(a folder)"
+        for part in (name, content):
+            digest.update(len(part).to_bytes(8, "big") + part)  # each length first: no two files run together
+    return digest.hexdigest()
 
 
 def find_lessons(folder, lessons):

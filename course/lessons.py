@@ -1,4 +1,5 @@
 """The lessons of the course: what lessons.toml says about each, and where their folders are."""
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +37,13 @@ class Lesson:
 
 def all_lessons():
     """Every lesson, in course order."""
+    return list(read_catalogue())
+
+
+@functools.cache  # read once per process: pytest looks a lesson up for every test it collects
+def read_catalogue():
     with CATALOGUE.open("rb") as file:
-        return [Lesson(**entry) for entry in tomllib.load(file)["lesson"]]
+        return tuple(Lesson(**entry) for entry in tomllib.load(file)["lesson"])
 
 
 def find_lesson(key):

@@ -5,6 +5,7 @@ modules by name, so before importing a lesson we forget the modules the previous
 otherwise lesson 03 would silently run with lesson 02's `models`.
 """
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -32,8 +33,11 @@ def forget_loaded_lesson():
         return
     if str(_loaded_folder) in sys.path:
         sys.path.remove(str(_loaded_folder))
+    # The folder on sys.path is resolved (load_app_module), so the files of modules imported from it start with it:
+    # comparing text is enough (resolving the path of each of ~700 loaded modules took 20-40 ms per lesson switch).
+    inside = str(_loaded_folder) + os.sep
     for name, module in list(sys.modules.items()):
-        if _is_inside(getattr(module, "__file__", None), _loaded_folder):
+        if (getattr(module, "__file__", None) or "").startswith(inside):
             del sys.modules[name]
     _loaded_folder = None
 

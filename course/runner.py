@@ -54,7 +54,9 @@ class LessonRun:
 
 
 def run_tests(lessons, target, timeout=None):
-    """Run the tests of `lessons` against the lesson folders in `target`; return {lesson id: LessonRun}."""
+    """Run the tests of `lessons` against the lesson folders in `target`; return {lesson id: LessonRun}.
+    `timeout`: seconds each lesson's tests may take, so a run of several lessons may take that much per lesson
+    (a limit for the whole run would have to grow with every lesson added to the course)."""
     runs = {}
     remaining = list(lessons)
     while remaining:
@@ -77,7 +79,8 @@ def _run_once(lessons, target, timeout):
         log, output = Path(scratch) / "report.jsonl", Path(scratch) / "output.txt"
         command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
                    *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=no"]
-        exit_code = _run(command, output, timeout)
+        limit = timeout * len(lessons) if timeout else None
+        exit_code = _run(command, output, limit)
         prefix = str(target).rstrip("/") + "/"
         outcomes = _read_log(log, prefix) if log.exists() else {}
         advice = _read_warnings(log, prefix) if log.exists() else []
@@ -88,7 +91,7 @@ def _run_once(lessons, target, timeout):
         if exit_code in (0, 1):
             return {lesson.id: _lesson_run(lesson, outcomes, advice) for lesson in lessons}, ""
         if exit_code is None:
-            problem = f"the tests did not finish within {timeout:g} s (an endless loop?)"
+            problem = f"the tests did not finish within {limit:g} s (an endless loop?)"
         else:
             problem = f"the test run stopped early (exit code {exit_code}): {_last_line(output)}"
         finished = {}

@@ -121,7 +121,7 @@ def make_class(submissions):
     (tampered.parent / "pytest.ini").write_text("[pytest]\n")
     for name, extra in (("copy_a", OWN_CODE), ("copy_b", OWN_CODE_RESTYLED)):
         copy = make_submission(submissions / name)
-        with (copy / "02_login" / "models.py").open("a") as file:
+        with (copy / "01_config" / "config.py").open("a") as file:  # lesson 01: its tests cost least to run
             file.write(extra)
     partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
     solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])

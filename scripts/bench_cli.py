@@ -3,10 +3,15 @@
 - `python -m course check N`: median wall time of `--repeat` runs per lesson, against the reference (where
   every test runs to the end: the slowest case) and against the untouched starters;
 - `python -m course grade` on 30 submissions (10 reference copies, 10 untouched starters, 10 broken in the
-  ways sample_submissions knows, two of them endless loops) with --jobs 2.
+  ways sample_submissions knows, two of them endless loops) with --jobs 2. Identical lesson folders are graded
+  once (course/grading.py); --distinct adds a different comment to every lesson of every submission, so that
+  none is reused: the cost when every student has touched every lesson.
 
-    python scripts/bench_cli.py [--repeat 5] [--timeout 10]
+    python scripts/bench_cli.py [--repeat 5] [--timeout 10] [--distinct] [--grade-only]
+
+--timeout is grade's, in seconds per lesson: the two endless loops each cost that long.
 """
+import csv
 import argparse
 import statistics
 import subprocess
@@ -38,7 +43,7 @@ def bench_check(repeat):
     print(f"check: slowest median {worst:.2f} s (goal: under 1.5 s)")
 
 
-def bench_grade(timeout):
+def bench_grade(timeout, distinct):
     lessons = all_lessons()
     with tempfile.TemporaryDirectory() as scratch:
         folders = []
@@ -48,19 +53,35 @@ def bench_grade(timeout):
             broken_lesson = lessons[1 + number % (len(lessons) - 1)].id  # 02 onwards: each has every file broken
             folders.append(make_submission(Path(scratch) / f"broken-{number}-{BROKEN[number]}", "solutions",
                                            broken_lesson, BROKEN[number]))
+        if distinct:
+            for number, folder in enumerate(folders):
+                for app in folder.glob("*/app.py"):
+                    app.write_text(app.read_text() + f"# submission {number}\n")
         command = ["grade", *map(str, folders), "--jobs", "2", "--timeout", str(timeout),
                    "--csv", f"{scratch}/grades.csv", "--feedback", f"{scratch}/feedback"]
         took = seconds(command)
-    print(f"grade: 30 submissions with --jobs 2 --timeout {timeout}: {took:.1f} s (goal: under 60 s)")
+        with open(f"{scratch}/grades.csv") as file:
+            rows = list(csv.DictReader(file))
+        # A figure is worth something only if the grading was right: a reference copy cut short by --timeout is not.
+        wrong = [row["submission"] for row in rows if row["submission"].startswith("reference")
+                 and row["total"] != row["max"]]
+        if wrong:
+            sys.exit(f"grade: these reference copies did not get full marks (a --timeout too short?): {wrong}")
+    kind = "every lesson folder different" if distinct else "identical folders graded once"
+    print(f"grade: 30 submissions of {len(lessons)} lessons ({kind}) with --jobs 2 --timeout {timeout}: "
+          f"{took:.1f} s (goal: under 60 s)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=10, help="grade's --timeout for the benchmark")
+    parser.add_argument("--timeout", type=float, default=10, help="grade's --timeout (seconds per lesson)")
+    parser.add_argument("--distinct", action="store_true", help="make every lesson folder of the class different")
+    parser.add_argument("--grade-only", action="store_true", help="skip the `check` figures")
     args = parser.parse_args()
-    bench_check(args.repeat)
-    bench_grade(args.timeout)
+    if not args.grade_only:
+        bench_check(args.repeat)
+    bench_grade(args.timeout, args.distinct)
 
 
 if __name__ == "__main__":

@@ -29,10 +29,12 @@ SETUP_STEP = next(step for step in STEPS if step["name"] == "Set up the course's
 # What the student's lessons/ holds: lesson id -> "solutions", "lessons" (untouched) or the TODOs done.
 WORK = {"01_config": [1], "02_login": "solutions", "03_protected_route": "lessons", "04_expiry": [2],
         "05_error_handling": "solutions"}
-# The lessons whose Classroom commands are run: one TODO done of two, an untouched lesson, the other TODO done of
-# two. Every command runs a lesson's tests, so running them all would cost every lesson again; that every lesson's
-# commands and points come from lessons.toml and scoring is checked without running them (test_one_test_per_todo_...).
-SAMPLE = ["01_config", "03_protected_route", "04_expiry"]
+# The lesson whose Classroom commands are run: lesson 01, with TODO 1 done and TODO 2 not, so one command must pass
+# and the other fail (a command that ran the wrong TODO, or all of them, would get one of the two wrong). Every
+# command runs a lesson's tests, so running them all would cost every lesson again; that every lesson's commands
+# and points come from lessons.toml and scoring is checked without running them (test_one_test_per_todo_...), and
+# that each lesson's TODO tests fail on its starter by tests/test_course.py.
+SAMPLE = ["01_config"]
 SAMPLE_TESTS = [test for test in TESTS if any(test["name"].startswith(lesson[:2] + " ") for lesson in SAMPLE)]
 
 
@@ -119,7 +121,7 @@ def classroom_results(student_repository, tmp_path_factory):
 
 
 def test_the_tampering_would_pass_every_test_in_the_students_own_copy(student_repository, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "course", "check", "03", "--todo", "1"], cwd=student_repository,
+    result = subprocess.run([sys.executable, "-m", "course", "check", "01", "--todo", "2"], cwd=student_repository,
                             env=bare_environment(tmp_path), capture_output=True, text=True)
     assert result.returncode == 0, "the tampered conftest.py should fool a check run in the student's copy"
 
@@ -129,7 +131,8 @@ def test_classroom_grades_with_the_templates_tests_and_says_they_were_changed(cl
     grader = classroom_results["home"] / "course-grader"
     assert (grader / "tests" / "conftest.py").read_text() == (ROOT / "tests" / "conftest.py").read_text()
     assert not (grader / "conftest.py").exists()
-    assert classroom_results["codes"]["03 Protected route: TODO 1"] == 1, "the untouched lesson earns nothing"
+    assert classroom_results["codes"]["01 Config: TODO 2"] == 1, "a TODO not done earns nothing, tampering or not"
+    assert classroom_results["codes"]["01 Config: TODO 1"] == 0, "a TODO done earns its points"
 
 
 def test_classroom_and_course_grade_give_the_same_points(classroom_results, student_repository, tmp_path):
@@ -145,7 +148,7 @@ def test_classroom_and_course_grade_give_the_same_points(classroom_results, stud
     for lesson in (lesson for lesson in LESSONS if lesson.id in SAMPLE):
         in_classroom = sum(points for name, points in classroom.items() if name.startswith(lesson.id[:2] + " "))
         assert int(row[lesson.id]) == in_classroom, lesson.id
-    assert int(row["total"]) == sum(classroom.values()) == 5 + 0 + 10
+    assert int(row["total"]) == sum(classroom.values()) == 5
 
 
 def test_the_student_edition_has_no_solutions_and_its_checks_still_work(tmp_path):

@@ -86,8 +86,10 @@ def test_a_file_that_does_not_parse_is_named_plainly_by_check_and_serve(mistakes
     assert f"04_expiry/app.py:{line} does not parse" in served.stderr and "Traceback" not in served.stderr
 
 
-def test_progress_counts_in_the_unit_check_uses_and_moves_on(mistakes):
+def test_progress_counts_in_the_unit_check_uses_and_moves_on(mistakes, tmp_path):
     folder, checked_02 = mistakes
+    # Without lesson 03 (its tests would run in full; it adds nothing here): it shows as not run, like 04.
+    folder = Path(shutil.copytree(folder, tmp_path / "lessons", ignore=shutil.ignore_patterns("03_*")))
     result = course("list", "--target", str(folder))
     config, login = find_lesson("01"), find_lesson("02")
     whole = f"{config.points} of {config.points} points ({len(config.todos)} of {len(config.todos)} TODOs)"
@@ -128,7 +130,7 @@ def test_check_a_starter_says_what_fails_and_where_to_look(starters):
 
 
 def test_check_the_reference_passes():
-    result = course("check", "4", "--target", "solutions")
+    result = course("check", "1", "--target", "solutions")
     assert result.returncode == 0, result.stdout
     assert "The lesson is done" in result.stdout and "✘" not in result.stdout
 
@@ -144,16 +146,16 @@ def test_check_an_unknown_lesson_names_the_lessons():
     assert "01_config" in result.stderr and "05_error_handling" in result.stderr
 
 
-def keep_only_the_first_two_lessons(submission):
+def keep_only_the_first_lesson(submission):
     """Progress runs every lesson's tests: with the other lessons' folders missing, theirs fail at once, so
     these tests cost the same however many lessons the course has."""
-    for lesson in all_lessons()[2:]:
+    for lesson in all_lessons()[1:]:
         shutil.rmtree(submission / lesson.id)
     return submission
 
 
 def test_progress_lists_every_lesson_and_the_next_one(starters):
-    result = course("progress", "--target", str(keep_only_the_first_two_lessons(starters)))
+    result = course("progress", "--target", str(keep_only_the_first_lesson(starters)))
     for lesson in all_lessons():
         assert lesson.title in result.stdout
     assert "Next: lesson 01" in result.stdout

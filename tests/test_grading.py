@@ -107,10 +107,11 @@ def test_feedback_says_what_failed_in_plain_words(graded):
 
 @pytest.fixture(scope="module")
 def looping(tmp_path_factory):
-    """Lesson 02 with an endless loop (at import, in a request), graded alone with a short timeout."""
+    """Lesson 02 with an endless loop (at import, in a request), graded alone with a short timeout (a loop spins
+    the CPU until then)."""
     work = tmp_path_factory.mktemp("looping")
     folders = [make_submission(work / loop, broken_lesson=BROKEN_LESSON, breakage=loop) for loop in LOOPS]
-    result = grade(*folders, "--lessons", "02", "--jobs", "2", "--timeout", "5", "--csv", work / "g.csv",
+    result = grade(*folders, "--lessons", "02", "--jobs", "2", "--timeout", "3", "--csv", work / "g.csv",
                    "--json", work / "g.json", "--feedback", work / "feedback")
     assert result.returncode == 0, result.stderr[-2000:]
     with open(work / "g.csv") as file:
@@ -209,7 +210,7 @@ def test_integrity_flags_are_shown_and_cost_nothing(graded):
     assert "tests/ differs from the course's" in flags("tampered")
     assert "pytest configuration added: pytest.ini" in flags("tampered")
     assert "02_login is the reference solution's code" in flags("reference")
-    assert "02_login: the same code as copy_b" in flags("copy_a"), "comments and whitespace are ignored"
+    assert "01_config: the same code as copy_b" in flags("copy_a"), "comments and whitespace are ignored"
     assert graded["rows"]["copy_a"]["total"] == "30" and "copy_a" in graded["rows"]["copy_b"]["flags"]
     assert flags("untouched") == [] and not any("same code" in flag for flag in flags("syntax_error"))
     assert "nothing is deducted" in (graded["work"] / "feedback" / "tampered.md").read_text()
@@ -233,7 +234,8 @@ def test_grading_some_again_updates_their_rows_keeps_the_others_and_gives_the_sa
     gradebook = tmp_path / "grades.csv"
     gradebook.write_text((graded["work"] / "grades.csv").read_text())
     feedback = tmp_path / "feedback"
-    again = [folder for folder in graded["folders"] if folder.endswith(("/reference", "/untouched", "/noisy"))]
+    # Cheap ones to grade again: a reference, a starter, and one whose lesson 02 does not import.
+    again = [folder for folder in graded["folders"] if folder.endswith(("/reference", "/untouched", "/syntax_error"))]
     result = grade(*again, "--lessons", "01,02", "--jobs", "2", "--csv", gradebook, "--feedback", feedback)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"0 added, 3 updated, {len(graded['rows']) - 3} kept" in result.stdout
@@ -242,12 +244,27 @@ def test_grading_some_again_updates_their_rows_keeps_the_others_and_gives_the_sa
     scores = ["01_config", "02_login", "total", "max"]
     assert {name: [row[key] for key in scores] for name, row in rows.items()} == {
         name: [row[key] for key in scores] for name, row in graded["rows"].items()}
-    assert sorted(path.stem for path in feedback.iterdir()) == ["noisy", "reference", "untouched"]
+    assert sorted(path.stem for path in feedback.iterdir()) == ["reference", "syntax_error", "untouched"]
 
-    fresh = grade(again[0], "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback, "--fresh")
+    no_lessons = next(folder for folder in graded["folders"] if folder.endswith("/no_lessons"))  # nothing to run
+    fresh = grade(no_lessons, "--lessons", "01,02", "--csv", gradebook, "--feedback", feedback, "--fresh")
     assert fresh.returncode == 0 and "1 added, 0 updated, 0 kept" in fresh.stdout
     assert len(gradebook.read_text().splitlines()) == 2
-    assert [path.stem for path in feedback.iterdir()] == ["noisy"], "only this run's feedback"
+    assert [path.stem for path in feedback.iterdir()] == ["no_lessons"], "only this run's feedback"
+
+
+def test_identical_lesson_folders_are_graded_once_and_a_one_byte_change_is_graded_again(tmp_path):
+    folders = [make_submission(tmp_path / name) for name in ("first", "same", "one_byte_more")]
+    config = folders[2] / "01_config" / "config.py"
+    config.write_bytes(config.read_bytes() + b"(")  # one byte more: the file no longer parses
+    result = grade(*folders, "--lessons", "01", "--csv", tmp_path / "g.csv", "--feedback", tmp_path / "feedback")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "\n1 lesson folders had the same files as one graded before them" in result.stdout, "only 'same' reused"
+    with open(tmp_path / "g.csv") as file:
+        rows = {row["submission"]: row["01_config"] for row in csv.DictReader(file)}
+    assert rows == {"first": "10", "same": "10", "one_byte_more": "0"}
+    first, same = ((tmp_path / "feedback" / f"{name}.md").read_text().split("## 01")[1] for name in ("first", "same"))
+    assert same == first and "23 of 23 tests pass" in same, "the reused result is the whole result"
 
 
 @pytest.mark.parametrize("make_path", [lambda tmp: tmp / "nope", lambda tmp: tmp / "work.zip"], ids=["missing", "file"])

@@ -1,6 +1,7 @@
 """Where the app's settings come from: environment variables (a `.env` file can supply them)."""
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 APP_FOLDER = Path(__file__).parent  # key files named by a relative path are looked for here
 DEFAULT_EXPIRY_MINUTES = "15"
@@ -14,6 +15,7 @@ SAMESITE_VALUES = ("Lax", "Strict")  # None would send the cookies with requests
 ALGORITHM = "EdDSA"  # Ed25519 signatures (README: why this one, and when RS256 or HS256 instead)
 DEFAULT_ISSUER = "http://127.0.0.1:5000"  # who makes the tokens: this app, where `course serve 10` runs it
 DEFAULT_AUDIENCE = "blog"  # who the tokens are for: this app and the services that share its users
+REDIS_SCHEMES = ("redis", "rediss", "unix")  # the URLs redis-py understands: redis://host:6379/0, TLS, a socket
 
 
 class ConfigError(RuntimeError):
@@ -130,3 +132,7 @@ def check_settings(config):
         raise ConfigError("BLOCKLIST=redis needs REDIS_URL, like redis://127.0.0.1:6379/0")
     if config.get("JWT_COOKIE_SAMESITE") not in SAMESITE_VALUES:
         raise ConfigError(f"JWT_COOKIE_SAMESITE must be Lax or Strict (got {config.get('JWT_COOKIE_SAMESITE')!r})")
+    redis_url = config.get("REDIS_URL") or ""
+    if redis_url and urlsplit(redis_url).scheme not in REDIS_SCHEMES:  # "127.0.0.1:6379" lacks redis://
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, like redis://127.0.0.1:6379/0"
+                          f" (got {redis_url!r})")

@@ -87,12 +87,13 @@ class RefreshToken(db.Model):
 
 
 class RevokedToken(db.Model):
-    """An access token that was logged out before it expired (blocklist.py, DatabaseBlocklist).
+    """An access token that was logged out before it expired, or a login that was ended: then `jti` holds the
+    login's family, and every access token of the login is refused (blocklist.py, DatabaseBlocklist).
 
     Keyed by the token's jti, so checking a token is one lookup by primary key. expires_at is when the token
     would be refused anyway; after it the row is useless, and `flask --app app prune-blocklist` deletes it.
     """
 
     __tablename__ = "revoked_tokens"
-    jti = db.Column(db.String(36), primary_key=True)  # the token's own id, its "jti" claim
+    jti = db.Column(db.String(36), primary_key=True)  # the token's own id, its "jti" claim (or a family)
     expires_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)

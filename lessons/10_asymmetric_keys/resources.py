@@ -15,8 +15,8 @@ from models import Blog, User, check_dummy_password
 from roles import role_required
 from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
                      load_json)
-from tokens import (find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
-                    prune_expired, retire, revoke_family)
+from tokens import (end_login, find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
+                    retire)
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -71,17 +71,37 @@ class Login(Resource):
             check_dummy_password(credentials["password"])  # as slow as a wrong password: the time tells nothing
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
-        prune_expired()  # on the way: forget the logins that have ended by themselves
         family = new_family()  # this login; /logout ends it
         access_token = create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials),
                                            additional_claims=login_claims(user, family))
         answer = {"access_token": access_token}
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
             answer["refresh_token"] = issue_refresh_token(user, family)
+        refuse_if_password_changed(user)  # while it was being checked: see the function
         db.session.commit()
         if credentials["cookies"]:  # a browser: the tokens go in httponly cookies, not in the body
             return cookie_answer(user, answer)
         return answer, 200
+
+
+def refuse_if_password_changed(user):
+    """Refuse the login, as a wrong password, if the user's password changed since it was checked above.
+
+    Checking a password takes a while (~0.1 s with scrypt). A password change that commits meanwhile revokes
+    every family of the user, but not the one this login is creating: that one is not saved yet. So, once the
+    new family is written, read the hash again: a changed one means this login used the old password.
+    The read locks the user's row (PostgreSQL: FOR NO KEY UPDATE; SQLite holds one lock for the whole database
+    from the INSERT of the refresh token on), so a password change cannot commit between this read and our
+    commit: it waits, then sees the new family and revokes it too.
+    From lesson 07 on, token_version refuses such tokens as well (they carry the version read before the change);
+    the check stays: one query per login, and the login does not depend on a claim to be safe.
+    """
+    stored_hash = db.session.execute(
+        db.select(User.password_hash).where(User.id == user.id).with_for_update(key_share=True)
+    ).scalar_one_or_none()
+    if stored_hash != user.password_hash:  # user.password_hash: the hash that was checked
+        db.session.rollback()  # the new refresh token is not kept
+        abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
 
 
 def lifetime(credentials):
@@ -112,9 +132,8 @@ class Refresh(Resource):
             if get_jwt_request_location() == "cookies":  # a browser sent its refresh cookie: answer cookies
                 return cookie_answer(current_user, tokens)
             return tokens, 200
-        # it was used already, so it was copied: revoke its family
-        revoke_family(presented.family)
-        db.session.commit()
+        # it was used already, so it was copied: end its login, the access tokens the thief got included
+        end_login(presented.family)
         abort(401, message=REFRESH_TOKEN_REUSED, code="refresh_token_reused")
 
 
@@ -138,8 +157,9 @@ class Logout(Resource):
     @jwt_required()
     def post(self):
         claims = get_jwt()  # the calling token's claims: its jti, exp and family
+        if "family" in claims:  # a token made before lesson 07 has none: it has no login to end but itself
+            end_login(claims["family"])  # its refresh tokens, then every access token of the login
         current_blocklist().add(claims["jti"], accepted_until(claims))
-        revoke_family(claims["family"])
         db.session.commit()
         response = make_response("", 204)
         unset_jwt_cookies(response)  # a browser forgets its token cookies and their CSRF cookies

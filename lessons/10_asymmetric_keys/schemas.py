@@ -36,6 +36,16 @@ class Username(Text):
         return super()._deserialize(value, attr, data, **kwargs).lower()
 
 
+class JSONBoolean(fields.Boolean):
+    """JSON true or false, nothing else. fields.Boolean(truthy={True}, falsy={False}) is not enough: in Python
+    1 == True and hash(1) == hash(True), so `1 in {True}` holds, and 1, 0 and 1.0 would pass as booleans."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def not_blank(text):
     """Refuse text made only of spaces: it looks like a value but says nothing. (Empty text is Length's to refuse.)"""
     if text and not text.strip():
@@ -89,7 +99,7 @@ class BlogSchema(Schema):
     body = Text(required=True, validate=[Length(min=1, max=10_000), not_blank])
     author = fields.Function(lambda blog: blog.author.username, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    published = fields.Boolean(truthy={True}, falsy={False})  # JSON true or false; a new post is published by default
+    published = JSONBoolean()  # JSON true or false; a new post is published by default
 
     @post_load
     def make_blog(self, data, **kwargs):

@@ -41,14 +41,23 @@ def token_is_revoked(jwt_header, jwt_payload):
     - A refresh token is refused when the app has no row for it (never issued here, or pruned) or when its
       family was revoked (lesson 06). A used but not revoked one is let through on purpose: /refresh must see it
       to recognise reuse.
-    - An access token is revoked when its jti is in the blocklist: it was logged out (blocklist.py).
+    - An access token is revoked when the blocklist holds its jti (it was logged out) or its family (its login
+      was ended: /logout with another token of the login, or a refresh token reused). One question: blocklist.py.
     """
     if made_before_logout_everywhere(jwt_payload):
         return True
     if jwt_payload["type"] == "refresh":
         stored = find_refresh_token(jwt_payload["jti"])
         return stored is None or family_is_revoked(stored.family)
-    return current_blocklist().contains(jwt_payload["jti"])
+    return current_blocklist().contains(*blocklist_ids(jwt_payload))
+
+
+def blocklist_ids(jwt_payload):
+    """What the blocklist may hold for an access token: its jti, and its family (a token made before this
+    lesson has none)."""
+    if "family" not in jwt_payload:
+        return [jwt_payload["jti"]]
+    return [jwt_payload["jti"], jwt_payload["family"]]
 
 
 def made_before_logout_everywhere(jwt_payload):

@@ -1,4 +1,7 @@
-"""The blocklist: the access tokens that were logged out before they expired, by their `jti` claim.
+"""The blocklist: the access tokens that were logged out before they expired.
+
+It holds two kinds of random ids: a token's `jti` claim (that token), and a login's `family` claim (every access
+token of that login: the one from /login and each one from /refresh). token_is_revoked asks about both at once.
 
 A JWT is checked with the key alone, so a logged-out token would keep working until its `exp`. Logging out
 therefore needs state on the server: a list of revoked tokens, asked about on every protected request. An entry
@@ -42,6 +45,14 @@ def accepted_until(claims):
     return expires + timedelta(seconds=current_app.config["JWT_DECODE_LEEWAY"])
 
 
+def every_access_token_refused_at():
+    """When every access token made until now is refused anyway: now plus the longest an access token lives
+    (JWT_ACCESS_TOKEN_EXPIRES; a login may ask for less, never more) plus the clock leeway. An ended login (its
+    family) stays in the blocklist until then."""
+    longest = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return now() + longest + timedelta(seconds=current_app.config["JWT_DECODE_LEEWAY"])
+
+
 def seconds_until(moment):
     """Whole seconds from now until `moment`, rounded up (0 or less once it has passed)."""
     return math.ceil((moment - now()).total_seconds())
@@ -68,14 +79,15 @@ class DatabaseBlocklist:
     A worked example: the Redis store below follows the same two methods.
     """
 
-    def add(self, jti, until):
-        """Revoke the token `jti` until `until` (the caller commits, with the rest of the logout)."""
+    def add(self, revoked_id, until):
+        """Revoke `revoked_id` (a token's jti or a login's family) until `until` (the caller commits)."""
         # INSERT ... ON CONFLICT DO NOTHING: two logouts of one token at the same moment are not an error.
-        db.session.execute(insert_once(RevokedToken, jti=jti, expires_at=until))
+        db.session.execute(insert_once(RevokedToken, jti=revoked_id, expires_at=until))
 
-    def contains(self, jti):
-        """Whether the token `jti` was revoked: one lookup by primary key."""
-        return db.session.get(RevokedToken, jti) is not None
+    def contains(self, *revoked_ids):
+        """Whether any of `revoked_ids` was revoked: one query, by primary key (... WHERE jti IN (:a, :b))."""
+        revoked = db.select(RevokedToken.jti).where(RevokedToken.jti.in_(revoked_ids))
+        return db.session.execute(revoked.limit(1)).first() is not None
 
     def prune(self):
         """Delete the rows of tokens that would be refused anyway by now; return how many (the caller commits)."""
@@ -107,22 +119,23 @@ class RedisBlocklist:
             retry=Retry(NoBackoff(), retries=1),
         )
 
-    def key(self, jti):
-        return REDIS_KEY_PREFIX + jti
+    def key(self, revoked_id):
+        return REDIS_KEY_PREFIX + revoked_id
 
-    def add(self, jti, until):
-        """Revoke the token `jti` until `until`: SET revoked:<jti> 1 EX <seconds left>. Done when it returns."""
+    def add(self, revoked_id, until):
+        """Revoke `revoked_id` (a jti or a family) until `until`: SET revoked:<id> 1 EX <seconds left>."""
         try:
             seconds = seconds_until(until)
             if seconds > 0:  # an expired token needs no entry (and Redis refuses EX 0)
-                self.redis.set(self.key(jti), 1, ex=seconds)
+                self.redis.set(self.key(revoked_id), 1, ex=seconds)
         except redis.RedisError as error:
             raise BlocklistUnavailable(f"Redis: {error}") from error
 
-    def contains(self, jti):
-        """Whether the token `jti` was revoked: EXISTS revoked:<jti>, one round trip."""
+    def contains(self, *revoked_ids):
+        """Whether any of `revoked_ids` was revoked: EXISTS revoked:<jti> revoked:<family>, one round trip."""
         try:
-            return self.redis.exists(self.key(jti)) == 1
+            keys = [self.key(revoked_id) for revoked_id in revoked_ids]
+            return self.redis.exists(*keys) > 0  # EXISTS answers how many of the keys exist
         except redis.RedisError as error:
             raise BlocklistUnavailable(f"Redis: {error}") from error
 
@@ -138,8 +151,8 @@ class MemoryBlocklist:
     def __init__(self):
         self.revoked = set()
 
-    def add(self, jti, until):
-        self.revoked.add(jti)
+    def add(self, revoked_id, until):
+        self.revoked.add(revoked_id)
 
-    def contains(self, jti):
-        return jti in self.revoked
+    def contains(self, *revoked_ids):
+        return any(revoked_id in self.revoked for revoked_id in revoked_ids)

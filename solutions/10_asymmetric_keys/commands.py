@@ -35,7 +35,8 @@ def create_user_command(username, password):
 @click.command("prune-tokens")
 @with_appcontext
 def prune_tokens_command():
-    """Delete the stored refresh tokens of logins that have expired (run it daily, from cron for example)."""
+    """Delete the stored refresh tokens of logins that have expired. Run it daily, from cron for example:
+    nothing else does (a login does not: the scan of the whole table would slow every login down)."""
     pruned = prune_expired()
     db.session.commit()
     click.echo(f"Deleted {pruned} expired refresh token(s).")

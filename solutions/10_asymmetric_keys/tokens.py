@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from flask_jwt_extended import create_refresh_token, decode_token
 
+from blocklist import current_blocklist, every_access_token_refused_at
 from extensions import db
 from models import RefreshToken, User
 
@@ -78,6 +79,16 @@ def revoke_family(family):
     )
 
 
+def end_login(family):
+    """End one login: its refresh tokens (revoke_family), then its access tokens (the family goes into the
+    blocklist until the last of them is refused anyway). Commits each step, the database first: if the blocklist
+    fails after it (a 503), the caller's token still works to try again."""
+    revoke_family(family)
+    db.session.commit()
+    current_blocklist().add(family, every_access_token_refused_at())
+    db.session.commit()
+
+
 def revoke_every_family(user_id):
     """End every login of the user, on every device (the caller commits)."""
     db.session.execute(
@@ -92,9 +103,11 @@ def log_out_everywhere(user):
     made before, access tokens included, is refused (the caller commits).
 
     The addition happens in the database (token_version = token_version + 1), so two at once both count.
+    The user's row is written first, then the refresh tokens, as /password writes them (the new hash, then
+    revoke): with one order everywhere, two requests never each hold a row the other waits for (a deadlock).
     """
-    revoke_every_family(user.id)
     db.session.execute(db.update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
+    revoke_every_family(user.id)
 
 
 def prune_expired():
