@@ -22,6 +22,9 @@ class Lesson:
     todos: list
     hints: list
     database: bool = False  # the app has a database: its tests can run on SQLite and on PostgreSQL
+    # A capstone's app is a deliberately vulnerable target, not an app of the course's kind: its attacks must
+    # succeed there and fail against the reference of the lesson named here (the course's own app).
+    course_app: str = ""
 
     @property
     def number(self):

@@ -1,6 +1,7 @@
 """The course checks that each lesson keeps the fixes of the attack review (issue 11), from the lesson that
-introduced a fix to the last one in lessons.toml, so lessons added later are checked too. It runs against the
-reference solutions only (see conftest.py), with TESTING off as in production, on the database --database names.
+introduced a fix to the last one in lessons.toml, so lessons added later are checked too (but a capstone, whose app
+is vulnerable on purpose). It runs against the reference solutions only (see conftest.py), with TESTING off as in
+production, on the database --database names.
 
 Two kinds of checks:
 - inputs an attacker would send, through the test client: none may give a 5xx or leak who has an account;
@@ -32,8 +33,9 @@ ROUNDS = 12  # rounds of each race: enough to have caught the old code, few enou
 
 
 def lessons_from(number):
-    """Every lesson from `number` on, as pytest parameters."""
-    lessons = [lesson for lesson in all_lessons() if lesson.number >= number]
+    """Every lesson from `number` on, as pytest parameters; not a capstone, whose app is vulnerable on purpose
+    (lessons.toml: course_app; its attacks are tried on the course's app instead: tests/test_11_capstone_attacks.py)."""
+    lessons = [lesson for lesson in all_lessons() if lesson.number >= number and not lesson.course_app]
     return pytest.mark.parametrize("lesson_id", [lesson.id for lesson in lessons])
 
 
