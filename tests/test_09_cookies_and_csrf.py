@@ -282,13 +282,20 @@ def site(app_module, tmp_path, serve):
     close_database(app)
 
 
+def wait_until_shown(page, selector):
+    """Wait until the page shows `selector`, or an error in #error: a page that failed says so at once, and
+    the test fails with the page's own words instead of waiting for its time limit."""
+    page.wait_for_selector(f"{selector}, #error:not(:empty)")
+    assert page.locator(selector).count(), f"the page shows an error: {page.inner_text('#error')}"
+
+
 def log_in_on_the_page(page, site):
     make_author(site.app)
     page.goto(site.url("/"))
     page.fill("#username", "alice")
     page.fill("#password", PASSWORD)
     page.click("#login")
-    page.wait_for_selector("#who:text('alice')")
+    wait_until_shown(page, "#who:text('alice')")
 
 
 def add_login_cookies(page, site, tokens):
@@ -308,7 +315,7 @@ def test_the_page_logs_in_publishes_survives_a_reload_and_logs_out(page, site):
     page.fill("#title", "From the page")
     page.fill("#body", "Published in Chromium.")
     page.click("#publish")
-    page.wait_for_selector("#posts li:text('From the page')")
+    wait_until_shown(page, "#posts li:text('From the page')")
     assert page.inner_text("#error") == ""
     # the script sees the CSRF cookies only; nothing is kept in the page's storage
     readable = page.evaluate("document.cookie")
@@ -316,7 +323,7 @@ def test_the_page_logs_in_publishes_survives_a_reload_and_logs_out(page, site):
     assert "refresh_token_cookie" not in readable
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     page.reload()
-    page.wait_for_selector("#who:text('alice')")  # still logged in: the cookies came back with the reload
+    wait_until_shown(page, "#who:text('alice')")  # still logged in: the cookies came back with the reload
     page.click("#logout")
     page.wait_for_selector("#login-form", state="visible")
     assert page.locator("#private").is_hidden()
@@ -334,10 +341,10 @@ def test_the_page_stays_logged_in_by_implicit_refresh(page, site):
     with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
         add_login_cookies(page, site, header_login(site.app))
         page.goto(site.url("/"))
-        page.wait_for_selector("#who:text('alice')")
+        wait_until_shown(page, "#who:text('alice')")
         traveller.shift(LIFETIME * 0.6)
         page.reload()
-        page.wait_for_selector("#who:text('alice')")
+        wait_until_shown(page, "#who:text('alice')")
         traveller.shift(LIFETIME * 0.6)  # the login's first access token has expired by now
         page.reload()
         page.wait_for_selector("body.ready")
@@ -354,7 +361,7 @@ def test_the_page_refreshes_an_expired_access_cookie_with_the_refresh_cookie(pag
         page.fill("#title", "After a break")
         page.fill("#body", "Still logged in.")
         page.click("#publish")
-        page.wait_for_selector("#posts li:text('After a break')")
+        wait_until_shown(page, "#posts li:text('After a break')")
     requests = [(method, path) for method, path, _ in site.received]
     assert requests.count(("POST", "/refresh")) == 1 and requests.count(("POST", "/blogs")) == 2, requests
 

@@ -86,6 +86,9 @@ async function logIn(event) {
     document.getElementById("password").value = "";
     await showUser();
     await showPosts();
+    if (!document.getElementById("who").textContent) {  // the login answered, but no cookie logs us in
+      document.getElementById("error").textContent = "Logged in, but no login cookie came back: see TODO 1";
+    }
   }
 }
 
