@@ -50,8 +50,24 @@ GRADER_VARIABLES = ("PATH", "HOME")
 MODES = ["testing", "production"]
 
 
+# The files that take longest, longest first (measured with --durations). pytest-xdist hands out whole files
+# (--dist loadfile) in the order they were collected: the long ones first, so that both workers end together.
+SLOWEST_FILES = ["test_hardening.py", "test_notebooks.py", "test_grading.py", "test_course.py", "test_cli.py"]
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # xdist's own order, files with most tests first: not ours
+        config.option.loadscopereorder = False
+
+
+def slow_files_first(item):
+    name = item.path.name
+    return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests of the course itself (not of a lesson) run only against the reference solutions."""
+    items.sort(key=slow_files_first)  # a stable sort: each file's tests keep their order
     if config.getoption("--target") == "solutions":
         return
     # Against a submission only the lessons' tests run: the others are left out, so a report lists only those.
