@@ -16,6 +16,8 @@ def ensure_env_file(lesson_folder):
     if env_file.exists() or not example.exists():
         return None
     lines = [_with_secret(line, lesson_folder) for line in example.read_text().splitlines()]
+    if all(line.startswith("#") or not line.strip() for line in lines):  # comments only: nothing to set
+        return None
     env_file.touch(mode=0o600)  # readable by its owner only: it holds a secret
     env_file.write_text("\n".join(lines) + "\n")
     return env_file

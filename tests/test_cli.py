@@ -282,3 +282,12 @@ def test_serve_creates_the_database_readable_by_its_owner_only(starters):
             server.terminate()
     database = starters / "02_login" / "instance" / "course.db"
     assert database.stat().st_mode & 0o777 == 0o600, oct(database.stat().st_mode)
+
+
+def test_serve_writes_no_env_where_the_example_sets_nothing(tmp_path):
+    """The capstone's app reads no variable: its .env.example is comments only, so there is no .env to make."""
+    capstone = next(lesson for lesson in all_lessons() if lesson.course_app)
+    folder = shutil.copytree(ROOT / "lessons" / capstone.id, tmp_path / capstone.id)
+
+    assert ensure_env_file(folder) is None
+    assert not (folder / ".env").exists()
