@@ -131,10 +131,13 @@ def test_logout_ends_that_login_only(client, login):
 
 
 @pytest.mark.todo(1, 2)
-def test_logout_with_a_refreshed_access_token_ends_the_refreshed_login(client, login):
-    renewed = refresh(client, login()["refresh_token"]).get_json()  # the same login, a new pair of tokens
+def test_logout_with_a_refreshed_access_token_ends_the_whole_login(client, login):
+    first = login()
+    renewed = refresh(client, first["refresh_token"]).get_json()  # the same login, a new pair of tokens
     assert log_out(client, renewed["access_token"]).status_code == 204
     assert_revoked(client, renewed)
+    # the login's first access token has not expired yet: the family in the blocklist refuses it too
+    assert_error_shape(publish(client, first["access_token"]), 401, "token_revoked")
 
 
 @pytest.mark.todo(1, 2)
