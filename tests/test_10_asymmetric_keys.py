@@ -296,7 +296,7 @@ def test_the_jwks_publishes_every_public_key_and_nothing_private(make_app):
     assert response.status_code == 200 and response.is_json
     keys = response.get_json()["keys"]
     assert [key["kid"] for key in keys] == [thumbprint(new), thumbprint(old)], "the signing key first"
-    for key, private_key in zip(keys, [new, old]):
+    for key, private_key in zip(keys, [new, old], strict=True):
         raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         assert key == {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": thumbprint(private_key),
                        "use": "sig", "alg": "EdDSA"}  # no "d": the private part is never published

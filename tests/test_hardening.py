@@ -25,7 +25,6 @@ from sqlalchemy import event, inspect
 from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, close_database, run_sql, table_rows
 from course.lessons import ROOT, all_lessons
 from course.loader import load_app_module
-from course.notebook import LessonServer
 
 PASSWORD = AuthActions.PASSWORD
 POST = {"title": "Hello", "body": "A post."}
