@@ -130,9 +130,36 @@ def _run(command, output, timeout):
         try:
             return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            started = descendants(process.pid)  # before any of them dies: an orphan's parent becomes init
             os.killpg(process.pid, signal.SIGKILL)  # the whole group: pytest and anything it started
+            for pid in started:  # ... and servers the tests started in groups of their own (course/servers.py),
+                kill(pid)        # with whatever a submission's code ran inside them
             process.wait()
             return None
+
+
+def descendants(pid):
+    """The processes `pid` started, the ones they started, and so on (Linux: read from /proc)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])  # after "pid (name)": state, then ppid
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, to_visit = [], [pid]
+    while to_visit:
+        below = children.get(to_visit.pop(), [])
+        found += below
+        to_visit += below
+    return found
+
+
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # already gone
+        pass
 
 
 def _read_log(log, target_prefix):

@@ -132,6 +132,16 @@ def test_a_timeout_stops_the_whole_process_group(looping):
     assert leftovers == "", "the endless loop's child process outlived the grading"
 
 
+def test_a_timeout_also_stops_what_a_server_started_by_the_tests_ran(tmp_path):
+    """Lesson 07's tests serve the app under gunicorn, in a process group of its own: the endless loop runs
+    there too (gunicorn imports the app), and its child process must not outlive the grading either."""
+    folder = make_submission(tmp_path / "loop_under_gunicorn", broken_lesson="07_logout", breakage="loop_at_import")
+    result = grade(folder, "--lessons", "07", "--timeout", "3", "--csv", tmp_path / "g.csv")
+    assert result.returncode == 0, result.stderr[-2000:]
+    leftovers = subprocess.run(["pgrep", "-f", "sleep 987"], capture_output=True, text=True).stdout
+    assert leftovers == "", "the endless loop's child process outlived the grading"
+
+
 def test_grading_changes_no_file_of_the_submissions_or_the_course(graded):
     assert graded["unchanged"]
 
