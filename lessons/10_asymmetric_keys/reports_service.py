@@ -99,7 +99,7 @@ def access_token_claims():
         current_app.logger.error("No usable key in %s: %s", current_app.config["JWKS_URL"], error)
         raise Refused(503, "keys_unavailable", "Tokens cannot be checked at the moment. Try again soon.") from None
     except jwt.PyJWTError as error:  # a bad signature, an unknown kid, another algorithm, issuer or audience...
-        current_app.logger.info("Invalid token: %.200r", str(error))  # it can hold text from the token: log only
+        current_app.logger.warning("Invalid token: %.200r", str(error))  # it can hold text from the token: log only
         raise Refused(401, "token_invalid", "The token is not valid. Log in to get a new one.") from None
     if claims.get("type") != "access":  # a refresh token is signed by the same key: it only works at /refresh
         raise Refused(401, "access_token_required", "This needs an access token: a refresh token only works at"
