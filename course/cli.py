@@ -34,10 +34,12 @@ def check(args):
     for requirement in checked:
         print(f"  {'✔' if requirement.passed else '✘'} {requirement.words}")
     failing = [requirement for requirement in checked if not requirement.passed]
-    failing.sort(key=not_checked_here)  # a real failure first: a test skipped here is not the learner's to fix
+    failing.sort(key=lambda requirement: first_to_fix(requirement, todo))
     scored = score_lesson(lesson, run)
     print(f"\n{score_words(scored)}. TODOs done: "
           f"{', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}.")
+    if any(len(requirement.first_failure.todos) > 1 for requirement in failing):
+        print("A test of several TODOs counts for each of them once they are all done.")
     if scored.broken:
         print("No TODO counts while something the starter already did right is broken: "
               + "; ".join(sorted({in_plain_words(name) for name in scored.broken})) + ".")
@@ -50,6 +52,14 @@ def check(args):
         print(f"\nTODO {todo}: {'done' if scored.done[todo] else 'not done yet'}.")
         return 0 if scored.done[todo] else 1
     return 0 if not failing else 1
+
+
+def first_to_fix(requirement, todo=None):
+    """Which failure to explain first: in the order of the TODOs (the README's order), the TODO asked about
+    (--todo) before the others; then a test of no TODO (often failing only until a TODO is done); last a test
+    that could not run here, as it is not the learner's to fix."""
+    todos = requirement.first_failure.todos
+    return not_checked_here(requirement), todo is not None and todo not in todos, min(todos, default=float("inf"))
 
 
 def not_checked_here(requirement):

@@ -291,3 +291,19 @@ def test_serve_writes_no_env_where_the_example_sets_nothing(tmp_path):
 
     assert ensure_env_file(folder) is None
     assert not (folder / ".env").exists()
+
+
+def test_check_explains_failures_in_the_order_of_the_todos():
+    """By TODO (the --todo asked about first), then a test of no TODO, and a test that could not run on this
+    machine last."""
+    from course.cli import first_to_fix
+    from course.report import Requirement
+    from course.runner import TestOutcome as Outcome  # renamed: pytest would collect a Test* class
+
+    def failing(todos, message="AssertionError: assert 200 == 201"):
+        return Requirement(f"todos {todos}", [Outcome("test_x", passed=False, message=message, todos=todos)])
+
+    later, shared, broken = failing([3]), failing([1, 2]), failing([])
+    skipped = failing([1], "skipped: redis-server is not installed")
+    assert sorted([later, skipped, shared, broken], key=first_to_fix) == [shared, later, broken, skipped]
+    assert sorted([shared, later], key=lambda requirement: first_to_fix(requirement, todo=3)) == [later, shared]
