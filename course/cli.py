@@ -77,14 +77,15 @@ def progress(args):
     """Every lesson, whether your version passes, and the next one to do."""
     lessons = all_lessons()
     runs = run_tests(lessons, target_folder(args.target), timeout=args.timeout)
-    print(f"{'#':<3} {'lesson':<18} {'score':<38} concept")
+    width = max(len(lesson.title) for lesson in lessons)  # the longest title: the columns stay in line
+    print(f"{'#':<3} {'lesson':<{width}} {'score':<38} concept")
     next_lesson = None
     for lesson in lessons:
         run = runs[lesson.id]
         scored = score_lesson(lesson, run)
         status = f"done, {score_words(scored)}" if run.all_passed else "not run (check says why)" if run.problem \
             else score_words(scored)
-        print(f"{lesson.id[:2]:<3} {lesson.title:<18} {status:<38} {lesson.concept}")
+        print(f"{lesson.id[:2]:<3} {lesson.title:<{width}} {status:<38} {lesson.concept}")
         if next_lesson is None and not run.all_passed:
             next_lesson = lesson
     could_not_start = {run.problem for run in runs.values() if run.problem.startswith(COULD_NOT_START)}
