@@ -27,3 +27,13 @@ def lesson_files(folder):
         if path.is_file() and not any(fnmatch(part, pattern) for part in path.relative_to(folder).parts
                                       for pattern in LOCAL_FILES)
     )
+
+
+def todo_at(text, line_number):
+    """The number of the TODO region whose body holds line `line_number` (counted from 1), or None."""
+    for match in REGION.finditer(text):
+        first = text.count("\n", 0, match.end(1)) + 1  # the line after the `TODO N:` line
+        last = text.count("\n", 0, match.start(3))  # the line before `END TODO N`
+        if first <= line_number <= last:
+            return int(match.group(2))
+    return None

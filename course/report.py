@@ -116,6 +116,9 @@ def explain_failure(lesson, outcome):
         lines += [f"  expected: {pair[0]}", f"  got:      {pair[1]}"]
     else:
         lines.append(f"  {first_line(outcome.message)}")
+    if outcome.raised_in_todo:  # the error came from the code of a TODO: that one is to fix, whatever the test's
+        lines.append(f"  the error was raised inside TODO {outcome.raised_in_todo}'s code")
+        todos = [outcome.raised_in_todo]
     for number in todos:
         if 1 <= number <= len(lesson.todos):
             lines.append(f"  look at TODO {number}: {lesson.todo(number)}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from course.lessons import ROOT
 from course.loader import IMPORT_FAILED
+from course.regions import todo_at
 
 
 @dataclass
@@ -29,6 +30,7 @@ class TestOutcome:
     message: str = ""
     todos: list = field(default_factory=list)
     finished: bool = False
+    raised_in_todo: int = None  # the TODO region whose code raised the test's exception, if one did
 
 
 @dataclass
@@ -78,7 +80,7 @@ def _run_once(lessons, target, timeout):
     with tempfile.TemporaryDirectory(prefix="course-run-") as scratch:
         log, output = Path(scratch) / "report.jsonl", Path(scratch) / "output.txt"
         command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
-                   *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=no"]
+                   *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=short"]
         limit = timeout * len(lessons) if timeout else None
         exit_code = _run(command, output, limit)
         prefix = str(target).rstrip("/") + "/"
@@ -175,6 +177,7 @@ def _read_log(log, target_prefix):
             outcome.passed = False
             # "/tmp/copy/02_login/app.py" -> "02_login/app.py": paths as the student knows them
             outcome.message = _message(report).replace(target_prefix, "")
+            outcome.raised_in_todo = _todo_that_raised(report, target_prefix)
         outcome.finished = report["when"] == "teardown"
     return outcomes
 
@@ -191,6 +194,23 @@ def _read_warnings(log, target_prefix):
             if text not in advice:
                 advice.append(text)
     return advice
+
+
+def _todo_that_raised(report, target_prefix):
+    """The TODO region of the innermost line of the submission's own code in the failure's traceback, if that
+    line is inside one: an exception raised by the code of TODO 3 is TODO 3's to fix, whichever test saw it."""
+    longrepr = report["longrepr"]
+    entries = longrepr.get("reprtraceback", {}).get("reprentries", []) if isinstance(longrepr, dict) else []
+    places = [entry["data"].get("reprfileloc") for entry in entries]
+    places = [(ROOT / place["path"], place["lineno"]) for place in places if place]  # paths pytest made relative
+    own = [(path, line) for path, line in places if str(path.resolve()).startswith(target_prefix)]
+    if not own:
+        return None
+    path, line = own[-1]
+    try:
+        return todo_at(path.read_text(), line)
+    except OSError:
+        return None
 
 
 def _message(report):

@@ -307,3 +307,15 @@ def test_check_explains_failures_in_the_order_of_the_todos():
     skipped = failing([1], "skipped: redis-server is not installed")
     assert sorted([later, skipped, shared, broken], key=first_to_fix) == [shared, later, broken, skipped]
     assert sorted([shared, later], key=lambda requirement: first_to_fix(requirement, todo=3)) == [later, shared]
+
+
+def test_check_names_the_todo_whose_code_raised_the_error(tmp_path):
+    """Every test of lesson 01 fails when TODO 2's code raises, the first one marked TODO 1: check sends the
+    learner to TODO 2, where the error comes from."""
+    folder = shutil.copytree(ROOT / "solutions" / "01_config", tmp_path / "01_config")
+    replace(folder / "config.py", "    # END TODO 2", "    config['NOT_A_SETTING']  # a KeyError at every start\n    # END TODO 2")
+
+    first_failure = course("check", "01", "--target", str(tmp_path)).stdout.split("First failure")[1]
+
+    assert "the error was raised inside TODO 2's code" in first_failure
+    assert "look at TODO 2" in first_failure and "look at TODO 1" not in first_failure
