@@ -80,7 +80,7 @@ def _run_once(lessons, target, timeout):
     with tempfile.TemporaryDirectory(prefix="course-run-") as scratch:
         log, output = Path(scratch) / "report.jsonl", Path(scratch) / "output.txt"
         command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
-                   *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=short"]
+                   *(f"tests/test_{lesson.id}.py" for lesson in lessons), f"--target={target}", "-q", "--tb=native"]
         limit = timeout * len(lessons) if timeout else None
         exit_code = _run(command, output, limit)
         prefix = str(target).rstrip("/") + "/"
@@ -196,19 +196,21 @@ def _read_warnings(log, target_prefix):
     return advice
 
 
+FRAME = re.compile(r'File "([^"]+)", line (\d+)')  # a line of Python's own traceback (pytest's --tb=native)
+
+
 def _todo_that_raised(report, target_prefix):
     """The TODO region of the innermost line of the submission's own code in the failure's traceback, if that
     line is inside one: an exception raised by the code of TODO 3 is TODO 3's to fix, whichever test saw it."""
     longrepr = report["longrepr"]
     entries = longrepr.get("reprtraceback", {}).get("reprentries", []) if isinstance(longrepr, dict) else []
-    places = [entry["data"].get("reprfileloc") for entry in entries]
-    places = [(ROOT / place["path"], place["lineno"]) for place in places if place]  # paths pytest made relative
-    own = [(path, line) for path, line in places if str(path.resolve()).startswith(target_prefix)]
+    traceback = "".join(line for entry in entries for line in entry["data"].get("lines", []))
+    own = [(path, int(line)) for path, line in FRAME.findall(traceback) if path.startswith(target_prefix)]
     if not own:
         return None
     path, line = own[-1]
     try:
-        return todo_at(path.read_text(), line)
+        return todo_at(Path(path).read_text(), line)
     except OSError:
         return None
 
