@@ -268,18 +268,24 @@ def quick_to_fail(request):
         request.getfixturevalue("page").set_default_timeout(5000)
 
 
-@pytest.fixture
-def site(app_module, tmp_path, serve):
+def serve_site(app_module, tmp_path, serve, **settings):
     """The lesson's app served on http://127.0.0.1 (TESTING off, a SQLite file: several server threads), with
-    its default cookie settings: Chromium keeps Secure cookies there, as it counts 127.0.0.1 as secure.
-    `site.received` lists (method, path, names of the cookies sent) of each request the app received."""
-    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}"})
+    its default cookie settings unless `settings` change them: Chromium keeps Secure cookies there, as it counts
+    127.0.0.1 as secure. `.received` lists (method, path, names of the cookies sent) of each request it received."""
+    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
+                                 **settings})
     received = []
     app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
     server = serve(app)
     server.app, server.received = app, received
+    return server
+
+
+@pytest.fixture
+def site(app_module, tmp_path, serve):
+    server = serve_site(app_module, tmp_path, serve)
     yield server
-    close_database(app)
+    close_database(server.app)
 
 
 def wait_until_shown(page, selector):
@@ -445,14 +451,9 @@ def test_an_attackers_page_on_the_same_site_publishes_nothing_and_logs_no_one_ou
 
 @pytest.fixture
 def site_without_csrf(app_module, tmp_path, serve):
-    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
-                                 "JWT_COOKIE_CSRF_PROTECT": False})
-    received = []
-    app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
-    server = serve(app)
-    server.app, server.received = app, received
+    server = serve_site(app_module, tmp_path, serve, JWT_COOKIE_CSRF_PROTECT=False)
     yield server
-    close_database(app)
+    close_database(server.app)
 
 
 def test_without_csrf_protection_the_same_attack_logs_alice_out_everywhere(page, site_without_csrf):
