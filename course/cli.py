@@ -11,7 +11,7 @@ from course.envfile import ensure_env_file
 from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
 from course.loader import import_problem, load_app_module
-from course.report import SKIPPED, explain_failure, in_plain_words, requirements
+from course.report import SKIPPED, explain_failure, in_plain_words, requirements, still_to_do
 from course.runner import COULD_NOT_START, run_tests
 from course.scoring import score_lesson, todo_shares
 
@@ -34,7 +34,7 @@ def check(args):
     for requirement in checked:
         print(f"  {'✔' if requirement.passed else '✘'} {requirement.words}")
     failing = [requirement for requirement in checked if not requirement.passed]
-    failing.sort(key=lambda requirement: first_to_fix(requirement, todo))
+    failing.sort(key=lambda requirement: first_to_fix(requirement, todo, run.outcomes))
     scored = score_lesson(lesson, run)
     print(f"\n{score_words(scored)}. TODOs done: "
           f"{', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}.")
@@ -46,7 +46,7 @@ def check(args):
     if not failing:
         print("The lesson is done. Well done!")
     else:
-        print("\nFirst failure: " + "\n".join(explain_failure(lesson, failing[0].first_failure)))
+        print("\nFirst failure: " + "\n".join(explain_failure(lesson, failing[0].first_failure, run.outcomes)))
         print(f"\nStuck? python -m course hint {lesson.id[:2]}")
     if todo is not None:  # one TODO's share, as GitHub Classroom asks for it
         print(f"\nTODO {todo}: {'done' if scored.done[todo] else 'not done yet'}.")
@@ -54,11 +54,11 @@ def check(args):
     return 0 if not failing else 1
 
 
-def first_to_fix(requirement, todo=None):
-    """Which failure to explain first: in the order of the TODOs (the README's order), the TODO asked about
-    (--todo) before the others; then a test of no TODO (often failing only until a TODO is done); last a test
-    that could not run here, as it is not the learner's to fix."""
-    todos = requirement.first_failure.todos
+def first_to_fix(requirement, todo=None, outcomes=()):
+    """Which failure to explain first: in the order of the TODOs not done yet (the README's order), the TODO
+    asked about (--todo) before the others; then a test of no TODO (often failing only until a TODO is done);
+    last a test that could not run here, as it is not the learner's to fix."""
+    todos = still_to_do(requirement.first_failure.todos, outcomes)
     return not_checked_here(requirement), todo is not None and todo not in todos, min(todos, default=float("inf"))
 
 

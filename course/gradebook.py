@@ -104,7 +104,8 @@ def feedback_text(submission):
         failed = [requirement for requirement in requirements(grade.run) if not requirement.passed]
         lines.append(f"{grade.run.passed} of {grade.run.total} tests pass." + ("" if failed else " Well done."))
         for requirement in failed:
-            lines += ["", *(f"    {line}" for line in explain_failure(lesson, requirement.first_failure))]
+            lines += ["", *(f"    {line}" for line in explain_failure(lesson, requirement.first_failure,
+                                                                         grade.run.outcomes))]
         lines.append("")
         if grade.run.advice:
             lines += ["Advice (it costs no points): your code raises these warnings; a later library version may "

@@ -90,6 +90,16 @@ def todos_named(words):
     return sorted({int(number) for group in named for number in re.findall(r"\d+", group)})
 
 
+def still_to_do(todos, outcomes):
+    """Of the TODOs a failing shared test is marked with, those that fail a test of their own (one marked with
+    that TODO alone): a learner who has done TODO 1 is not sent back to it because the test of TODOs 1 and 2
+    waits for TODO 2. When none fails a test of its own (or the run's outcomes are not given), all of them."""
+    if len(todos) < 2:
+        return todos
+    failing_alone = {outcome.todos[0] for outcome in outcomes if len(outcome.todos) == 1 and not outcome.passed}
+    return [number for number in todos if number in failing_alone] or todos
+
+
 def first_line(message):
     """The message's first line, without pytest's introspection (`+ where ...`) or its exception prefix: the
     test's own words when it gave some ("expected a JSON body, got text/html")."""
@@ -97,10 +107,11 @@ def first_line(message):
     return re.sub(r"^(AssertionError|Failed): ", "", lines[0]) if lines else "failed"
 
 
-def explain_failure(lesson, outcome):
+def explain_failure(lesson, outcome, outcomes=()):
     """Lines that say what a failed test expected, what came back, and which TODO to look at: the test's own
     message when it has one (and the TODOs that message names), else expected and got for a comparison with a
-    literal, else pytest's first line."""
+    literal, else pytest's first line. `outcomes`, the run's other tests, narrow a test shared by TODOs down to
+    the TODOs not done yet (see still_to_do)."""
     lines = [f"{in_plain_words(outcome.name)}" + (f" ({variant(outcome.name)})" if variant(outcome.name) else "")]
     if outcome.message.startswith(SKIPPED):  # no TODO is to blame: say what to install
         return lines + [f"  not checked on this machine: {outcome.message.removeprefix(SKIPPED)}"]
@@ -119,7 +130,7 @@ def explain_failure(lesson, outcome):
     if outcome.raised_in_todo:  # the error came from the code of a TODO: that one is to fix, whatever the test's
         lines.append(f"  the error was raised inside TODO {outcome.raised_in_todo}'s code")
         todos = [outcome.raised_in_todo]
-    for number in todos:
+    for number in still_to_do(todos, outcomes):
         if 1 <= number <= len(lesson.todos):
             lines.append(f"  look at TODO {number}: {lesson.todo(number)}")
     return lines
