@@ -12,9 +12,10 @@ BREAKAGES = {
     "exit_at_import": ("app.py", "import sys\nsys.exit(3)\n", ""),
     "crash": ("app.py", "import os\nos._exit(9)\n", ""),  # the interpreter dies: no report at all
     "noisy": ("app.py", "print('x' * 5_000_000)\n", ""),  # megabytes of output, then works
-    # An endless loop that also starts a child process: stopping the grading must stop both.
-    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'])\nwhile True:\n    pass\n",
-                       ""),
+    # An endless loop that also starts a child process: stopping the grading must stop both. The child carries
+    # the file's path in its environment, so a test can tell it from another grading's.
+    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'], env={'STARTED_BY': __file__})"
+                       "\nwhile True:\n    pass\n", ""),
     "loop_in_request": ("schemas.py", "", "\n\ndef load_json(schema):\n    while True:\n        pass\n"),
     # Stopping the program (BaseException, not Exception) at import, while building the app, or in a request.
     "exit_in_create_app": ("app.py", "", "\n\ndef create_app(test_config=None):\n    raise SystemExit('bye')\n"),
