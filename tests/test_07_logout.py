@@ -86,6 +86,16 @@ def test_an_unusable_blocklist_setting_stops_the_app_at_start_up(app_module, set
         app_module.create_app({**TEST_SETTINGS, **settings})
 
 
+def test_an_in_memory_blocklist_outside_testing_logs_a_warning(app_module, caplog):
+    """Nothing stops BLOCKLIST=memory outside tests (the notebook shows it failing under gunicorn), but the log
+    says what it costs."""
+    app_module.create_app({**TEST_SETTINGS, "BLOCKLIST": "memory", "TESTING": True})
+    assert not [record for record in caplog.records if "BLOCKLIST=memory" in record.getMessage()], "TESTING is on"
+    app_module.create_app({**TEST_SETTINGS, "BLOCKLIST": "memory", "TESTING": False})
+    warnings = [record for record in caplog.records if "BLOCKLIST=memory" in record.getMessage()]
+    assert [record.levelname for record in warnings] == ["WARNING"]
+
+
 def test_every_token_of_a_login_names_its_login(client, login):
     tokens = login()
     access, refresh_claims = decode(tokens["access_token"]), decode(tokens["refresh_token"])

@@ -30,6 +30,9 @@ def create_app(test_config=None):
     jwt.user_lookup_loader(load_user)  # lets protected views use `current_user`
     jwt.token_in_blocklist_loader(token_is_revoked)  # asked about every token: logged out? (auth.py)
     app.extensions["blocklist"] = make_blocklist(app.config)  # the database, or Redis (blocklist.py)
+    if app.config["BLOCKLIST"] == "memory" and not app.testing:
+        app.logger.warning("BLOCKLIST=memory keeps logouts in this process only, and a restart forgets them: for"
+                           " the demonstration only. Use the database or Redis (blocklist.py).")
     register_error_handlers(app, jwt)  # one JSON shape for every error (errors.py)
     db.init_app(app)
     with app.app_context():
