@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import jwt
 import pytest
 import requests
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, current_user, jwt_required
 from sqlalchemy import event, inspect
 
 from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, close_database, run_sql, table_rows
@@ -145,6 +145,31 @@ def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
     token_of(client, "mallory")
     assert client.post("/blogs", json=POST, headers=bearer(alice)).status_code == 401
     assert table_rows(app, "blogs") == []
+
+
+@lessons_from(3)
+def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
+    """What a protected request adds to flask-jwt-extended's decorator, in round trips (docs/cost-of-auth.md):
+    one query for the user (load_user) and, from lesson 07, one question to the blocklist. The blocklist check
+    needs the user too (its token_version); asking the database for it again would be one round trip more."""
+    app = make_app(lesson_id)
+    app.add_url_rule("/whoami", "whoami", jwt_required()(lambda: {"id": current_user.id}))
+    client = app.test_client()
+    alice = token_of(client, "alice")
+    sent = []
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    listener = lambda connection, cursor, statement, *rest: sent.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.get("/whoami", headers=bearer(alice))
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    asked = sorted("users" if " FROM users " in statement else "revoked_tokens" if " FROM revoked_tokens " in
+                   statement else statement for statement in sent)
+    expected = ["revoked_tokens", "users"] if "blocklist" in app.extensions else ["users"]
+    assert asked == expected
 
 
 @lessons_from(3)

@@ -1,6 +1,8 @@
 """Who is calling: flask-jwt-extended turns a verified token into the logged-in user."""
 import re
 
+from flask import g
+
 from blocklist import current_blocklist
 from extensions import db
 from models import MAX_ID, User
@@ -15,7 +17,17 @@ def load_user(jwt_header, jwt_payload):
     None makes flask-jwt-extended answer 401 (user_not_found, below), so a token outlives its user harmlessly.
     Registered in app.py with jwt.user_lookup_loader; protected views then read `current_user`.
     """
-    return find_user(jwt_payload["sub"])
+    return token_user(jwt_payload)
+
+
+def token_user(jwt_payload):
+    """The User the token's `sub` names, or None, asked of the database once per request: the blocklist check
+    (made_before_logout_everywhere) needs it first, then load_user. flask.g keeps it in between, as the Flask
+    tutorial keeps g.user: SQLAlchemy's session would not (it holds a loaded object only while something else
+    refers to it, so asking it twice would query twice)."""
+    if g.get("token_sub") != jwt_payload["sub"]:
+        g.token_sub, g.token_user = jwt_payload["sub"], find_user(jwt_payload["sub"])
+    return g.token_user
 
 
 def find_user(sub):
@@ -63,11 +75,8 @@ def blocklist_ids(jwt_payload):
 def made_before_logout_everywhere(jwt_payload):
     """Whether the token's token_version is not its user's current one. A token without the claim counts as
     version 0: tokens made before this lesson's code was deployed work until the user's first logout-all.
-
-    db.session.get keeps the user it loads: load_user, which runs next, gets it without asking the database again.
     """
-    user_id = user_id_from(jwt_payload["sub"])
-    user = None if user_id is None else db.session.get(User, user_id)
+    user = token_user(jwt_payload)
     if user is None:
         return False  # load_user answers for it: 401 user_not_found
     return jwt_payload.get("token_version", 0) != user.token_version
