@@ -159,12 +159,15 @@ def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     sent = []
     with app.app_context():
         engine = app.extensions["sqlalchemy"].engine
-    listener = lambda connection, cursor, statement, *rest: sent.append(" ".join(statement.split()))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
+
+    def note(connection, cursor, statement, *rest):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
     try:
         response = client.get("/whoami", headers=bearer(alice))
     finally:
-        event.remove(engine, "before_cursor_execute", listener)
+        event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200, response.get_data(as_text=True)
     asked = sorted("users" if " FROM users " in statement else "revoked_tokens" if " FROM revoked_tokens " in
                    statement else statement for statement in sent)
