@@ -6,8 +6,9 @@
 It measures, in one run:
 1. a token alone: signing and verifying with HS256, RS256, ES256 and EdDSA (PyJWT, no Flask);
 2. one request in-process (Flask's test client, no network): the same work on an open route and behind
-   @jwt_required(), the protected cost broken down (the bare decorator, the user lookup, a revocation check in
-   the database), and how many SQL statements each request sends, on SQLite and on PostgreSQL;
+   @jwt_required(), the protected cost broken down (the bare decorator, the user lookup, the revocation check
+   with the blocklist in the database or in Redis), and how many SQL statements and Redis commands each request
+   sends, on SQLite and on PostgreSQL;
 3. the same over HTTP: gunicorn with 2 workers on 127.0.0.1, 2 clients at a time;
 4. a login: the password hash as configured (scrypt) and as the tests set it (one round of pbkdf2).
 
@@ -43,7 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the course package, and the t
 
 from course.lessons import all_lessons  # noqa: E402
 from course.loader import forget_loaded_lesson, load_app_module  # noqa: E402
-from servers import PostgreSQL, free_port  # noqa: E402
+from servers import PostgreSQL, free_port, start_redis  # noqa: E402
 
 SECRET = "a-benchmark-secret-that-is-long-enough-for-hs256"
 TEST_HASH = "pbkdf2:sha256:1"  # the tests' setting (tests/conftest.py)
@@ -108,21 +109,6 @@ def add_bench_routes(app):
     app.add_url_rule("/bench/protected", "bench_protected", jwt_required()(read_one_row))
 
 
-def add_blocklist(app):
-    """A revocation check in the database, as a logout lesson would add: one more query per request."""
-    database = app.extensions["sqlalchemy"]
-    with app.app_context():
-        create = "CREATE TABLE IF NOT EXISTS token_blocklist (jti VARCHAR(36) PRIMARY KEY)"
-        database.session.execute(database.text(create))
-        database.session.commit()
-
-    def token_revoked(jwt_header, jwt_payload):
-        query = database.text("SELECT 1 FROM token_blocklist WHERE jti = :jti")
-        return database.session.execute(query, {"jti": jwt_payload["jti"]}).first() is not None
-
-    app.extensions["flask-jwt-extended"].token_in_blocklist_loader(token_revoked)
-
-
 def seed(database):
     """One user (id 1) and one post (id 1), unless an earlier app on the same database made them."""
     if database.session.execute(database.text("SELECT count(*) FROM users")).scalar():
@@ -135,27 +121,37 @@ def seed(database):
     database.session.commit()
 
 
-def seeded_app(folder, database_url, variant="course"):
+def seeded_app(folder, database_url, variant="course", **settings):
     """The lesson's app with one user and one post, the bench routes, and the variant's token checks:
-    "bare": a user loader that asks nothing of the database (flask-jwt-extended's decorator alone);
-    "course": the app as the course builds it; "blocklist": plus a revocation check in the database."""
+    "bare": flask-jwt-extended's decorator alone (a user loader that asks nothing, no revocation check);
+    "user lookup": the app's own user loader, no revocation check; "course": the app as the course builds it
+    (from lesson 07, with its revocation check in the blocklist that `settings` choose)."""
     forget_loaded_lesson()  # a fresh import: loaders registered on the last app's JWTManager are gone
     settings = {"JWT_SECRET_KEY": SECRET, "JWT_PRIVATE_KEY": PRIVATE_KEY, "SQLALCHEMY_DATABASE_URI": database_url,
-                "PASSWORD_HASH_METHOD": TEST_HASH}
+                "PASSWORD_HASH_METHOD": TEST_HASH, **settings}
     app = load_app_module(folder).create_app(settings)
     add_bench_routes(app)
     with app.app_context():
         seed(app.extensions["sqlalchemy"])
         token = create_access_token(identity="1")
+    manager = app.extensions["flask-jwt-extended"]
     if variant == "bare":
-        app.extensions["flask-jwt-extended"].user_lookup_loader(lambda header, payload: SimpleNamespace(id=1))
-    if variant == "blocklist":
-        add_blocklist(app)
+        manager.user_lookup_loader(lambda header, payload: SimpleNamespace(id=1))
+    if variant in ("bare", "user lookup"):
+        manager.token_in_blocklist_loader(lambda header, payload: False)
     return app, token
 
 
-def statements_per_request(app, path, headers):
-    """How many SQL statements one request sends to the database (each is a round trip)."""
+def has_a_blocklist(folder, database_url):
+    """Whether the lesson's app checks tokens against a blocklist (lesson 07 on)."""
+    app = seeded_app(folder, database_url)[0]
+    close(app)
+    return "blocklist" in app.extensions
+
+
+def round_trips_per_request(app, path, headers, redis_client=None):
+    """(SQL statements, Redis commands) that one request sends, once connections are open: each is a round trip
+    to a store."""
     database = app.extensions["sqlalchemy"]
     count = [0]
 
@@ -164,32 +160,51 @@ def statements_per_request(app, path, headers):
 
     with app.app_context():
         engine = database.engine
+    app.test_client().get(path, headers=headers)  # first: connections open (redis-py names itself on connect)
+    redis_before = redis_commands(redis_client)
     event.listen(engine, "before_cursor_execute", counted)
     response = app.test_client().get(path, headers=headers)
     event.remove(engine, "before_cursor_execute", counted)
+    redis_sent = redis_commands(redis_client) - redis_before - 1 if redis_client else 0  # less our own INFO
     assert response.status_code == 200, response.get_data(as_text=True)
-    return count[0]
+    return count[0], redis_sent
 
 
-REQUEST_VARIANTS = [("open route", "course", "/bench/open"),
-                    ("@jwt_required() alone (no user lookup)", "bare", "/bench/protected"),
-                    ("@jwt_required() + user lookup (the course's apps)", "course", "/bench/protected"),
-                    ("... + revocation check in the database", "blocklist", "/bench/protected")]
+def redis_commands(client):
+    """How many commands the Redis server has answered so far (INFO counts itself among them)."""
+    return client.info("stats")["total_commands_processed"] if client else 0
 
 
-def bench_requests(folder, database_url, iterations, repeat):
-    """(label, µs per request, SQL statements per request) for each variant, measured in turns."""
-    requests, statements, apps = {}, {}, []
-    for label, variant, path in REQUEST_VARIANTS:  # each its own app (and its own import of the lesson)
-        app, token = seeded_app(folder, database_url, variant)
+def request_variants(folder, database_url, redis_server):
+    """(label, variant, path, settings) of each request measured; the revocation rows from lesson 07 on, the
+    Redis one where redis-server is installed."""
+    variants = [("open route", "course", "/bench/open", {}),
+                ("@jwt_required() alone (no user lookup)", "bare", "/bench/protected", {}),
+                ("@jwt_required() + user lookup", "user lookup", "/bench/protected", {})]
+    if has_a_blocklist(folder, database_url):
+        variants.append(("... + revocation check, blocklist in the database (the course's apps)", "course",
+                         "/bench/protected", {"BLOCKLIST": "database"}))
+        if redis_server:
+            variants.append(("... + revocation check, blocklist in Redis (the course's apps)", "course",
+                             "/bench/protected", {"BLOCKLIST": "redis", "REDIS_URL": redis_server.url}))
+    return variants
+
+
+def bench_requests(folder, database_url, redis_server, iterations, repeat):
+    """(label, µs per request, SQL statements, Redis commands) for each variant, measured in turns."""
+    requests, trips, apps = {}, {}, []
+    redis_client = redis_server.client() if redis_server else None
+    variants = request_variants(folder, database_url, redis_server)
+    for label, variant, path, settings in variants:  # each its own app (and its own import of the lesson)
+        app, token = seeded_app(folder, database_url, variant, **settings)
         apps.append(app)
         headers = {"Authorization": f"Bearer {token}"}
-        statements[label] = statements_per_request(app, path, headers)
+        trips[label] = round_trips_per_request(app, path, headers, redis_client)
         requests[label] = functools.partial(app.test_client().get, path, headers=headers)
     times = fastest_microseconds(requests, iterations, repeat)
     for app in apps:
         close(app)
-    return [(label, times[label], statements[label]) for label, _, _ in REQUEST_VARIANTS]
+    return [(label, times[label], *trips[label]) for label, *_ in variants]
 
 
 def close(app):
@@ -272,7 +287,7 @@ def bench_http(folder, scratch, requests, repeat):
         rates = best_rates(server, ["/bench/open", "/bench/protected"], {"Authorization": f"Bearer {token}"},
                            requests, repeat)
         return [("open route", rates["/bench/open"]),
-                ("@jwt_required() + user lookup (the course's apps)", rates["/bench/protected"])]
+                ("@jwt_required(), the course's app (user lookup, database blocklist)", rates["/bench/protected"])]
     finally:
         server.stop()
 
@@ -301,6 +316,15 @@ def postgresql_server():
         return None
 
 
+def redis_server(folder):
+    """A redis-server of the tests' kind (tests/servers.py), or None where Redis is not installed."""
+    try:
+        return start_redis(Path(folder))
+    except (pytest.skip.Exception, pytest.fail.Exception) as error:
+        print(f"(Redis figures left out: {error})")
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few hundred iterations, to check that it runs")
@@ -319,16 +343,19 @@ def main():
     server = postgresql_server()
     databases = [("SQLite (a file)", None)] + ([("PostgreSQL (127.0.0.1)", server)] if server else [])
     with tempfile.TemporaryDirectory(prefix="bench-auth-") as scratch:
+        redis = redis_server(scratch)
         try:
             for name, pg in databases:
                 url = pg.url(schema=pg.new_schema()) if pg else f"sqlite:///{scratch}/inprocess.db"
-                rows = bench_requests(folder, url, in_process, repeat)
-                print(f"\n| one request in-process, {name} | µs | × open | SQL statements |\n|---|---:|---:|---:|")
-                for label, micros, statements in rows:
-                    print(f"| {label} | {micros:.0f} | {micros / rows[0][1]:.2f} | {statements} |")
+                rows = bench_requests(folder, url, redis, in_process, repeat)
+                print(f"\n| one request in-process, {name} | µs | × open | SQL statements | Redis commands |"
+                      "\n|---|---:|---:|---:|---:|")
+                for label, micros, statements, commands in rows:
+                    print(f"| {label} | {micros:.0f} | {micros / rows[0][1]:.2f} | {statements} | {commands} |")
         finally:
-            if server:
-                server.stop()
+            for running in (server, redis):
+                if running:
+                    running.stop()
         rows = bench_http(folder, scratch, over_http, repeat)
     print("\n| over HTTP: gunicorn, 2 workers, 2 clients, SQLite | requests/s | × open (time) |\n|---|---:|---:|")
     for label, rate in rows:
