@@ -26,12 +26,14 @@ import requests
 from flask import Flask, request
 
 from course import capstone
+from conftest import TEST_SETTINGS
 from course.loader import import_problem, load_app_module
 
 CANDIDATES = ["alice", "zoe", "bob", "trent"]
 HAVE_ACCOUNTS = ["alice", "bob"]
 PASSWORD = capstone.PASSWORD
 TIMEOUT = 10
+QUICK_HASH = TEST_SETTINGS["PASSWORD_HASH_METHOD"]
 
 
 def record_requests(app):
@@ -58,7 +60,8 @@ def stage(lesson, lesson_folder, tmp_path_factory):
         pytest.fail(import_problem(error, lesson_folder), pytrace=False)
     secret = secrets.choice((lesson_folder / "words.txt").read_text().split())
     apps = {
-        "vulnerable": vulnerable.create_app({"JWT_SECRET_KEY": secret, "PASSWORD_HASH_METHOD": capstone.HASH_METHOD}),
+        # no test times this one: cheap hashing. The two that are timed hash as the course's app does (HASH_METHOD)
+        "vulnerable": vulnerable.create_app({"JWT_SECRET_KEY": secret, "PASSWORD_HASH_METHOD": QUICK_HASH}),
         "half_fixed": vulnerable.create_app({"PASSWORD_HASH_METHOD": capstone.HASH_METHOD, "SAME_LOGIN_ANSWER": True}),
         # loaded last: loading another lesson's app forgets the modules of this one (course/loader.py)
         "course": capstone.build_course_app(lesson.id, tmp_path_factory.mktemp("course_app"), TESTING=False),
@@ -66,7 +69,9 @@ def stage(lesson, lesson_folder, tmp_path_factory):
     logs = {name: record_requests(app) for name, app in apps.items()}
     servers = {name: capstone.serve(app) for name, app in apps.items()}
     try:
-        stages = {name: capstone.set_the_stage(server) for name, server in servers.items()}
+        stages = {name: capstone.set_the_stage(server) for name, server in servers.items() if name != "half_fixed"}
+        for name in HAVE_ACCOUNTS:  # the half fix is only asked who has an account: no roles, no posts
+            capstone.register(servers["half_fixed"], name)
         yield SimpleNamespace(attacks=attacks, secret=secret, words=(lesson_folder / "words.txt").read_text().split(),
                               logs=logs, **servers, stages=stages)
     finally:
@@ -218,12 +223,13 @@ def test_a_logged_out_token_is_refused_by_the_course_app(stage, mallory):
 
 # --- 6. Cross-site request forgery -----------------------------------------------------------------------------------
 
-def attack_in_a_browser(page, stage, server, title):
+def attack_in_a_browser(request, stage, server, title):
     """Alice logs in to `server` in the browser (its cookies are hers now), then opens the attacker's page, served
     by a third server on another port (another origin). Returns the status of the POST /blogs her browser sent."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # here: only this test needs a browser
 
     html = stage.attacks.cross_site_page(server.url(), title)
+    page = request.getfixturevalue("page")  # only once there is a page to open: an unfinished TODO fails at once
     login = page.context.request.post(server.url("/login"),
                                       data={"username": "alice", "password": PASSWORD, "cookies": True})
     assert login.ok, login.text()
@@ -246,17 +252,17 @@ def posts_titled(server, title):
 
 
 @pytest.mark.todo(7)
-def test_a_page_on_another_origin_publishes_as_alice_on_the_vulnerable_app(stage, page):
+def test_a_page_on_another_origin_publishes_as_alice_on_the_vulnerable_app(request, stage):
     title = f"Cross-site {secrets.token_hex(4)}"
-    status = attack_in_a_browser(page, stage, stage.vulnerable, title)
+    status = attack_in_a_browser(request, stage, stage.vulnerable, title)
     assert [post["author_id"] for post in posts_titled(stage.vulnerable, title)] == [
         stage.stages["vulnerable"]["ids"]["alice"]]
     assert status == 201
 
 
 @pytest.mark.todo(7)
-def test_a_page_on_another_origin_publishes_nothing_on_the_course_app(stage, page):
+def test_a_page_on_another_origin_publishes_nothing_on_the_course_app(request, stage):
     title = f"Cross-site {secrets.token_hex(4)}"
-    status = attack_in_a_browser(page, stage, stage.course, title)
+    status = attack_in_a_browser(request, stage, stage.course, title)
     # 401: no token came (an app that reads none from cookies); 403: a cookie without its CSRF header (lesson 09 on)
     assert status in (401, 403) and posts_titled(stage.course, title) == []
