@@ -51,8 +51,8 @@ def one_run(attacks, url, tries):
     nobody = attacks.surely_unknown_name()
     times = {name: [] for name in [nobody, *CANDIDATES]}
     for _ in range(tries):
-        for name in times:
-            times[name].append(attacks.time_login(url, name))
+        for name, tries_of_name in times.items():
+            tries_of_name.append(attacks.time_login(url, name))
     line = attacks.SLOWER * statistics.median(times[nobody]) + attacks.MARGIN
     return {name: (min(times[name]) > line, min(times[name]) / line) for name in CANDIDATES}
 

@@ -26,10 +26,10 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from conftest import TEST_SETTINGS
 from flask import Flask, request
 
 from course import capstone
-from conftest import TEST_SETTINGS
 from course.loader import import_problem, load_app_module
 
 CANDIDATES = ["alice", "zoe", "bob", "trent"]
