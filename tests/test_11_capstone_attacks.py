@@ -252,7 +252,7 @@ def attack_in_a_browser(request, stage, server, title):
     try:
         with page.expect_response(lambda answer: answer.request.method == "POST" and answer.url == server.url("/blogs"),
                                   timeout=5000) as sent:
-            page.goto(site.url("/"))
+            page.goto(site.url("/"), wait_until="commit")  # wait for the POST it sends, not for the page's load
         return sent.value.status
     except PlaywrightTimeoutError:
         pytest.fail(f"the attacker's page sent no POST to {server.url('/blogs')} within 5 s of opening", pytrace=False)
