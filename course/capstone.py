@@ -64,10 +64,7 @@ def set_the_stage(server):
 
     app, ids, posts = server.app, {}, {}
     for name, role in PEOPLE.items():
-        answer = requests.post(server.url("/register"), json={"username": name, "password": PASSWORD}, timeout=10)
-        if answer.status_code != 201:
-            raise RuntimeError(f"registering {name}: {answer.status_code} {answer.text}")
-        ids[name] = answer.json()["id"]
+        ids[name] = register(server, name)
         result = app.test_cli_runner().invoke(args=["set-role", name, role])
         if result.exit_code != 0:
             raise RuntimeError(f"set-role {name} {role}: {result.output}")
@@ -80,3 +77,13 @@ def set_the_stage(server):
             raise RuntimeError(f"{name} publishing: {answer.status_code} {answer.text}")
         posts[name] = answer.json()["id"]
     return {"ids": ids, "posts": posts}
+
+
+def register(server, name):
+    """Register `name` with PASSWORD through the API; returns the new user's id."""
+    import requests
+
+    answer = requests.post(server.url("/register"), json={"username": name, "password": PASSWORD}, timeout=10)
+    if answer.status_code != 201:
+        raise RuntimeError(f"registering {name}: {answer.status_code} {answer.text}")
+    return answer.json()["id"]

@@ -7,13 +7,16 @@ again, a cracked key is compared with the app's, an edited post is read back, a 
 request log, a cross-site post is looked for in the list of posts. The cross-site request runs in headless
 Chromium: a victim logged in to the app visits the attacker's page, served on a third port.
 
-Timing: on the vulnerable app a wrong password costs two hash checks (HASH_METHOD, ~25 ms each here, as the article
-checks twice) and an unknown name none; the course's app checks one hash either way (a dummy one for unknown names).
-The attack times every name 5 times, round after round, and calls a candidate known when its fastest try is more
-than twice the median try of a name that surely has no account, plus 10 ms. Both figures barely move under load
-(load only adds time; a median ignores a few slowed tries). Measured on the 2-core machine under a load of 8 to 12,
-50 runs against each app: no wrong verdict; the nearest known name 1.7 times above the line, the nearest unknown
-one 1.9 times below it (on the course's app; 2.4 on the vulnerable one).
+Timing: on the half-fixed vulnerable app a wrong password costs two hash checks (HASH_METHOD, ~25 ms each here, as
+the article checks twice) and an unknown name none; the course's app checks one hash either way (a dummy one for
+unknown names). Both must hash at that real cost: the verdict needs the work of a hash check to stand far above a
+loaded machine's noise (and the course's claim, the same time for every name, only means something if a missing
+check would show). The vulnerable app is never timed: it hashes cheaply. The attack times every name 5 times, round
+after round, and calls a candidate known when its fastest try is more than twice the median try of a name that
+surely has no account, plus 10 ms. Both figures barely move under load (load only adds time; a median ignores a
+few slowed tries). Measured on the 2-core machine under a load of 8 to 12, 50 runs against each app: no wrong
+verdict. scripts/prove_timing_verdict.py measures it again; at a load of 9-10 the nearest known name was 1.07 times
+above the line and the nearest unknown one 1.55 times below it: 5 tries are needed (with 3, one run of 50 failed).
 """
 import base64
 import importlib
@@ -23,6 +26,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from conftest import TEST_SETTINGS
 from flask import Flask, request
 
 from course import capstone
@@ -32,6 +36,7 @@ CANDIDATES = ["alice", "zoe", "bob", "trent"]
 HAVE_ACCOUNTS = ["alice", "bob"]
 PASSWORD = capstone.PASSWORD
 TIMEOUT = 10
+QUICK_HASH = TEST_SETTINGS["PASSWORD_HASH_METHOD"]
 
 
 def record_requests(app):
@@ -58,7 +63,8 @@ def stage(lesson, lesson_folder, tmp_path_factory):
         pytest.fail(import_problem(error, lesson_folder), pytrace=False)
     secret = secrets.choice((lesson_folder / "words.txt").read_text().split())
     apps = {
-        "vulnerable": vulnerable.create_app({"JWT_SECRET_KEY": secret, "PASSWORD_HASH_METHOD": capstone.HASH_METHOD}),
+        # no test times this one: cheap hashing. The two that are timed hash as the course's app does (HASH_METHOD)
+        "vulnerable": vulnerable.create_app({"JWT_SECRET_KEY": secret, "PASSWORD_HASH_METHOD": QUICK_HASH}),
         "half_fixed": vulnerable.create_app({"PASSWORD_HASH_METHOD": capstone.HASH_METHOD, "SAME_LOGIN_ANSWER": True}),
         # loaded last: loading another lesson's app forgets the modules of this one (course/loader.py)
         "course": capstone.build_course_app(lesson.id, tmp_path_factory.mktemp("course_app"), TESTING=False),
@@ -66,12 +72,23 @@ def stage(lesson, lesson_folder, tmp_path_factory):
     logs = {name: record_requests(app) for name, app in apps.items()}
     servers = {name: capstone.serve(app) for name, app in apps.items()}
     try:
-        stages = {name: capstone.set_the_stage(server) for name, server in servers.items()}
+        stages = {name: capstone.set_the_stage(server) for name, server in servers.items() if name != "half_fixed"}
+        for name in HAVE_ACCOUNTS:  # the half fix is only asked who has an account: no roles, no posts
+            capstone.register(servers["half_fixed"], name)
         yield SimpleNamespace(attacks=attacks, secret=secret, words=(lesson_folder / "words.txt").read_text().split(),
                               logs=logs, **servers, stages=stages)
     finally:
         for server in servers.values():
             server.stop()
+
+
+@pytest.fixture(scope="module")
+def tab(browser):
+    """One browser tab for the module's two browser tests (each new context starts a new renderer process); each
+    test empties its cookies before Alice logs in."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
@@ -218,12 +235,14 @@ def test_a_logged_out_token_is_refused_by_the_course_app(stage, mallory):
 
 # --- 6. Cross-site request forgery -----------------------------------------------------------------------------------
 
-def attack_in_a_browser(page, stage, server, title):
+def attack_in_a_browser(request, stage, server, title):
     """Alice logs in to `server` in the browser (its cookies are hers now), then opens the attacker's page, served
     by a third server on another port (another origin). Returns the status of the POST /blogs her browser sent."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # here: only this test needs a browser
 
     html = stage.attacks.cross_site_page(server.url(), title)
+    page = request.getfixturevalue("tab")  # only once there is a page to open: an unfinished TODO fails at once
+    page.context.clear_cookies()  # no login left by the other browser test
     login = page.context.request.post(server.url("/login"),
                                       data={"username": "alice", "password": PASSWORD, "cookies": True})
     assert login.ok, login.text()
@@ -233,7 +252,7 @@ def attack_in_a_browser(page, stage, server, title):
     try:
         with page.expect_response(lambda answer: answer.request.method == "POST" and answer.url == server.url("/blogs"),
                                   timeout=5000) as sent:
-            page.goto(site.url("/"))
+            page.goto(site.url("/"), wait_until="commit")  # wait for the POST it sends, not for the page's load
         return sent.value.status
     except PlaywrightTimeoutError:
         pytest.fail(f"the attacker's page sent no POST to {server.url('/blogs')} within 5 s of opening", pytrace=False)
@@ -246,17 +265,17 @@ def posts_titled(server, title):
 
 
 @pytest.mark.todo(7)
-def test_a_page_on_another_origin_publishes_as_alice_on_the_vulnerable_app(stage, page):
+def test_a_page_on_another_origin_publishes_as_alice_on_the_vulnerable_app(request, stage):
     title = f"Cross-site {secrets.token_hex(4)}"
-    status = attack_in_a_browser(page, stage, stage.vulnerable, title)
+    status = attack_in_a_browser(request, stage, stage.vulnerable, title)
     assert [post["author_id"] for post in posts_titled(stage.vulnerable, title)] == [
         stage.stages["vulnerable"]["ids"]["alice"]]
     assert status == 201
 
 
 @pytest.mark.todo(7)
-def test_a_page_on_another_origin_publishes_nothing_on_the_course_app(stage, page):
+def test_a_page_on_another_origin_publishes_nothing_on_the_course_app(request, stage):
     title = f"Cross-site {secrets.token_hex(4)}"
-    status = attack_in_a_browser(page, stage, stage.course, title)
+    status = attack_in_a_browser(request, stage, stage.course, title)
     # 401: no token came (an app that reads none from cookies); 403: a cookie without its CSRF header (lesson 09 on)
     assert status in (401, 403) and posts_titled(stage.course, title) == []
