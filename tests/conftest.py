@@ -17,6 +17,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from werkzeug.exceptions import NotFound
 
 from course.browser import chromium_path, launch
 from course.lessons import ROOT
@@ -335,18 +336,48 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def serve():
-    """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path")."""
+class AppSlot:
+    """A WSGI app that hands each request to the app a test put in it (see serve); 404 when it holds none."""
+
+    def __init__(self):
+        self.app = NotFound()
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def idle_servers():
+    """[(threaded server, its AppSlot)] that a module's tests have finished with, for the next serve() to reuse."""
     servers = []
+    yield servers
+    for server, _ in servers:
+        server.stop()
+
+
+@pytest.fixture
+def serve(idle_servers):
+    """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path").
+
+    Stopping a server waits for its loop to notice (up to 50 ms, at each stop), so the tests of a module reuse the
+    servers of the tests before them: each test puts its own app in a server's slot and takes it out at the end."""
+    taken = []
 
     def start(app):
-        servers.append(LessonServer(app).start())
-        return servers[-1]
+        server, slot = idle_servers.pop() if idle_servers else started_server()
+        slot.app = app
+        taken.append((server, slot))
+        return server
 
     yield start
-    for server in servers:
-        server.stop()
+    for _, slot in taken:
+        slot.app = NotFound()  # nothing of this test answers the next one
+    idle_servers.extend(taken)
+
+
+def started_server():
+    slot = AppSlot()
+    return LessonServer(slot).start(), slot
 
 
 def decode(token, **options):
