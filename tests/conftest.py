@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import jwt
 import pytest
@@ -25,7 +26,7 @@ from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of, stop_reason
 from course.sample_submissions import make_class
-from servers import GunicornServer, PostgreSQL, missing, start_redis, started
+from servers import GunicornServer, PostgreSQL, missing, sqlite_files_folder, start_redis, started
 
 
 
@@ -221,6 +222,13 @@ def gunicorn(tmp_path_factory):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def sqlite_folder():
+    """A temporary folder for a test's SQLite files, in RAM where there is a tmpfs (servers.sqlite_files_folder)."""
+    with sqlite_files_folder() as folder:
+        yield Path(folder)
 
 
 @pytest.fixture
