@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -354,21 +355,21 @@ class AppSlot:
         return self.app(environ, start_response)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def idle_servers():
-    """[(threaded server, its AppSlot)] that a module's tests have finished with, for the next serve() to reuse."""
+    """[(threaded server, its AppSlot)] that tests have finished with, for the next serve() to reuse."""
     servers = []
     yield servers
-    for server, _ in servers:
-        server.stop()
+    with ThreadPoolExecutor() as pool:  # each stop waits for its server's loop to notice: all at once
+        list(pool.map(lambda idle: idle[0].stop(), servers))
 
 
 @pytest.fixture
 def serve(idle_servers):
     """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path").
 
-    Stopping a server waits for its loop to notice (up to 50 ms, at each stop), so the tests of a module reuse the
-    servers of the tests before them: each test puts its own app in a server's slot and takes it out at the end."""
+    Stopping a server waits for its loop to notice (up to 50 ms, at each stop), so tests reuse the servers of the
+    tests before them: each test puts its own app in a server's slot and takes it out at the end."""
     taken = []
 
     def start(app):

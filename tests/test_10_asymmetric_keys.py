@@ -268,8 +268,7 @@ def test_the_app_signs_with_the_key_in_the_file_the_environment_names(app_module
 
 
 @pytest.mark.todo(1)
-def test_the_blog_app_accepts_its_own_tokens_and_refuses_the_others(make_app):
-    app = make_app()
+def test_the_blog_app_accepts_its_own_tokens_and_refuses_the_others(app):
     token = AuthActions(app.test_client()).token()
     assert_each_token_gets_its_answer(token, lambda token: app.test_client().get("/me", headers=bearer(token)))
 
