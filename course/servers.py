@@ -106,7 +106,9 @@ class RedisServer:
         return redis.Redis.from_url(url or self.url, decode_responses=True)
 
     def stop(self):
-        stop_process(self.process)
+        # At once: redis-server acts on SIGTERM at its next timer tick (up to 100 ms, measured 0.12-0.18 s here),
+        # and it keeps nothing to save (--save '' --appendonly no).
+        stop_process(self.process, signal.SIGKILL)
 
 
 # --- gunicorn ------------------------------------------------------------------------------------------------

@@ -11,12 +11,15 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from werkzeug.exceptions import NotFound
 
 from course.browser import chromium_path, launch
 from course.lessons import ROOT
@@ -24,7 +27,7 @@ from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import lesson_of, stop_reason
 from course.sample_submissions import make_class
-from servers import GunicornServer, PostgreSQL, missing, start_redis, started
+from servers import GunicornServer, PostgreSQL, missing, sqlite_files_folder, start_redis, started
 
 
 
@@ -223,6 +226,13 @@ def gunicorn(tmp_path_factory):
 
 
 @pytest.fixture
+def sqlite_folder():
+    """A temporary folder for a test's SQLite files, in RAM where there is a tmpfs (servers.sqlite_files_folder)."""
+    with sqlite_files_folder() as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
 def database_url(request, database):
     """A fresh empty database for one test: SQLite in memory, or a schema of its own on the PostgreSQL server."""
     if database == "sqlite":
@@ -335,18 +345,48 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def serve():
-    """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path")."""
+class AppSlot:
+    """A WSGI app that hands each request to the app a test put in it (see serve); 404 when it holds none."""
+
+    def __init__(self):
+        self.app = NotFound()
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def idle_servers():
+    """[(threaded server, its AppSlot)] that tests have finished with, for the next serve() to reuse."""
     servers = []
+    yield servers
+    with ThreadPoolExecutor() as pool:  # each stop waits for its server's loop to notice: all at once
+        list(pool.map(lambda idle: idle[0].stop(), servers))
+
+
+@pytest.fixture
+def serve(idle_servers):
+    """Serve an app on a real threaded server (127.0.0.1, a free port) for one test: serve(app).url("/path").
+
+    Stopping a server waits for its loop to notice (up to 50 ms, at each stop), so tests reuse the servers of the
+    tests before them: each test puts its own app in a server's slot and takes it out at the end."""
+    taken = []
 
     def start(app):
-        servers.append(LessonServer(app).start())
-        return servers[-1]
+        server, slot = idle_servers.pop() if idle_servers else started_server()
+        slot.app = app
+        taken.append((server, slot))
+        return server
 
     yield start
-    for server in servers:
-        server.stop()
+    for _, slot in taken:
+        slot.app = NotFound()  # nothing of this test answers the next one
+    idle_servers.extend(taken)
+
+
+def started_server():
+    slot = AppSlot()
+    return LessonServer(slot).start(), slot
 
 
 def decode(token, **options):

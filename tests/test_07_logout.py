@@ -18,7 +18,7 @@ import time_machine
 from flask_jwt_extended import create_access_token
 
 from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, table_rows
-from servers import free_port, redis_installed, started
+from servers import free_port, redis_installed, sqlite_files_folder, started
 
 POST = {"title": "Hello", "body": "A post."}
 PASSWORD = AuthActions.PASSWORD
@@ -158,10 +158,10 @@ def test_logout_revokes_a_short_lived_token_too(client, login):
 
 
 @pytest.mark.todo(1, 2)
-def test_two_logouts_with_one_token_at_once_are_no_error(app_module, serve, tmp_path, database, database_url):
+def test_two_logouts_with_one_token_at_once_are_no_error(app_module, serve, sqlite_folder, database, database_url):
     """Both requests may pass the blocklist check before either has written: the second insert must not fail.
     Against a real threaded server, as in production (TESTING off), with a SQLite file or PostgreSQL."""
-    url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
+    url = database_url if database == "postgresql" else f"sqlite:///{sqlite_folder / 'race.db'}"
     app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url})
     try:
         log_out_twice_at_once(serve(app).url())
@@ -370,16 +370,16 @@ TESTS_FOLDER = Path(__file__).parent  # where deployments.py is
 
 
 @pytest.fixture(scope="module")
-def gunicorn_starting(request, gunicorn, lesson_folder, tmp_path_factory):
+def gunicorn_starting(request, gunicorn, lesson_folder):
     """The lesson's app under gunicorn with 2 workers, once per blocklist store (tests/deployments.py), started
     but not waited for."""
-    environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "SHOW_WORKER_PID": "1",
-                   "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"],
-                   "STORES_FOLDER": str(tmp_path_factory.mktemp("stores"))}
-    if redis_installed():  # if not, the redis test asks for redis_server itself, which skips it with the reason
-        environment["REDIS_URL"] = request.getfixturevalue("redis_server").database_url(1)  # 0: each test empties
-    return gunicorn(lesson_folder, environment, entry="deployments:each_store()",
-                    options=["--preload", "--pythonpath", str(TESTS_FOLDER)], health="/database/health")
+    with sqlite_files_folder() as stores:
+        environment = {"JWT_SECRET_KEY": TEST_SETTINGS["JWT_SECRET_KEY"], "SHOW_WORKER_PID": "1",
+                       "PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"], "STORES_FOLDER": stores}
+        if redis_installed():  # if not, the redis test asks for redis_server itself, which skips it with the reason
+            environment["REDIS_URL"] = request.getfixturevalue("redis_server").database_url(1)  # 0: each test empties
+        yield gunicorn(lesson_folder, environment, entry="deployments:each_store()",
+                       options=["--preload", "--pythonpath", str(TESTS_FOLDER)], health="/database/health")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -156,13 +156,15 @@ def as_test_response(response):
 
 
 @pytest.fixture
-def services(make_app, reports_module, serve, mode, tmp_path, database, database_url):
+def services(app_with, make_app, reports_module, serve, mode, sqlite_folder, database, database_url):
     """start(**blog_settings) starts the blog app, then the reports service pointed at its key set."""
 
     def start(restartable=False, **blog_settings):
-        # restartable: a SQLite file (or the PostgreSQL schema) that a restarted blog app finds its users in
-        url = f"sqlite:///{tmp_path / 'blog.db'}" if restartable and database == "sqlite" else database_url
-        blog = Swappable(make_app(SQLALCHEMY_DATABASE_URI=url, **blog_settings))
+        if restartable:  # a SQLite file (or the PostgreSQL schema) that a restarted blog app finds its users in
+            url = f"sqlite:///{sqlite_folder / 'blog.db'}" if database == "sqlite" else database_url
+            blog = Swappable(make_app(SQLALCHEMY_DATABASE_URI=url, **blog_settings))
+        else:  # the module's tests share one, emptied before each test (conftest.py)
+            blog = Swappable(app_with(**blog_settings))
         blog_server = serve(blog)
         reports_app = reports_module.create_app({"TESTING": mode == "testing",
                                                  "JWKS_URL": blog_server.url(KEYS_PATH)})
@@ -266,8 +268,7 @@ def test_the_app_signs_with_the_key_in_the_file_the_environment_names(app_module
 
 
 @pytest.mark.todo(1)
-def test_the_blog_app_accepts_its_own_tokens_and_refuses_the_others(make_app):
-    app = make_app()
+def test_the_blog_app_accepts_its_own_tokens_and_refuses_the_others(app):
     token = AuthActions(app.test_client()).token()
     assert_each_token_gets_its_answer(token, lambda token: app.test_client().get("/me", headers=bearer(token)))
 
