@@ -111,12 +111,13 @@ class RedisBlocklist:
 
     def __init__(self, url):
         # Short timeouts and a single retry without waiting: redis-py's default retries ten times with growing
-        # pauses, so one request would hang for seconds before it could be refused.
+        # pauses, so one request would hang for seconds before it could be refused. The retry is for a connection
+        # that broke (Redis restarted, say): a Redis that did not answer in time is not asked twice.
         self.redis = redis.Redis.from_url(
             url,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), retries=1),
+            retry=Retry(NoBackoff(), retries=1, supported_errors=(redis.ConnectionError,)),
         )
 
     def key(self, revoked_id):
