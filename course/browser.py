@@ -19,3 +19,26 @@ def chromium_path():
 def launch(playwright):
     """Start headless Chromium with a Playwright instance (from playwright.sync_api.sync_playwright())."""
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+def origin(url):
+    """The origin of a page's address ("http://127.0.0.1:5000" for "http://127.0.0.1:5000/blogs"), or None for
+    pages that store nothing of their own (about:blank, data: and file: pages)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if scheme in ("http", "https") else None
+
+
+def reset(tab, addresses):
+    """Make a used tab as good as a new one, for a tenth of the cost (a new tab starts a renderer process):
+    leave the page, close any other tab, and make the browser forget its cookies, its HTTP cache and what the
+    pages at `addresses` stored (localStorage, sessionStorage, IndexedDB, service workers)."""
+    tab.goto("about:blank")
+    for other in tab.context.pages:
+        if other != tab:
+            other.close()
+    devtools = tab.context.new_cdp_session(tab)  # Chromium's DevTools protocol: Playwright has no call for these
+    for page_origin in {origin(address) for address in addresses} - {None}:
+        devtools.send("Storage.clearDataForOrigin", {"origin": page_origin, "storageTypes": "all"})
+    devtools.send("Network.clearBrowserCache")
+    devtools.detach()
+    tab.context.clear_cookies()
