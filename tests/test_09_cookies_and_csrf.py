@@ -18,7 +18,9 @@ import pytest
 import time_machine
 from flask import request
 
-from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, run_sql, table_rows
+from conftest import (TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, emptied, run_sql,
+                      table_rows)
+from course.notebook import LessonServer
 
 POST = {"title": "Hello", "body": "A post."}
 PASSWORD = AuthActions.PASSWORD
@@ -268,24 +270,39 @@ def quick_to_fail(request):
         request.getfixturevalue("page").set_default_timeout(5000)
 
 
-def serve_site(app_module, tmp_path, serve, **settings):
+@pytest.fixture(scope="module")
+def served_sites():
+    """The module's served apps, by their settings: each is built once (creating the tables of a SQLite file takes
+    a tenth of a second) and emptied before each test that asks for it (serve_site). Stopped at the module's end."""
+    sites = {}
+    yield sites
+    for server in sites.values():
+        server.stop()
+        close_database(server.app)
+
+
+def serve_site(app_module, served_sites, tmp_path_factory, **settings):
     """The lesson's app served on http://127.0.0.1 (TESTING off, a SQLite file: several server threads), with
     its default cookie settings unless `settings` change them: Chromium keeps Secure cookies there, as it counts
-    127.0.0.1 as secure. `.received` lists (method, path, names of the cookies sent) of each request it received."""
-    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
-                                 **settings})
-    received = []
-    app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
-    server = serve(app)
-    server.app, server.received = app, received
+    127.0.0.1 as secure. Its database is empty: no user, post or revoked token of another test. `.received` lists
+    (method, path, names of the cookies sent) of each request it received during this test."""
+    key = repr(sorted(settings.items()))
+    if key not in served_sites:
+        database = tmp_path_factory.mktemp("site") / "site.db"
+        app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", **settings})
+        received = []
+        app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
+        served_sites[key] = server = LessonServer(app).start()
+        server.app, server.received = app, received
+    server = served_sites[key]
+    assert emptied(server.app), "the site's database could not be emptied"
+    server.received.clear()
     return server
 
 
 @pytest.fixture
-def site(app_module, tmp_path, serve):
-    server = serve_site(app_module, tmp_path, serve)
-    yield server
-    close_database(server.app)
+def site(app_module, served_sites, tmp_path_factory):
+    return serve_site(app_module, served_sites, tmp_path_factory)
 
 
 def wait_until_shown(page, selector):
@@ -452,10 +469,8 @@ def test_an_attackers_page_on_the_same_site_publishes_nothing_and_logs_no_one_ou
 
 
 @pytest.fixture
-def site_without_csrf(app_module, tmp_path, serve):
-    server = serve_site(app_module, tmp_path, serve, JWT_COOKIE_CSRF_PROTECT=False)
-    yield server
-    close_database(server.app)
+def site_without_csrf(app_module, served_sites, tmp_path_factory):
+    return serve_site(app_module, served_sites, tmp_path_factory, JWT_COOKIE_CSRF_PROTECT=False)
 
 
 def test_without_csrf_protection_the_same_attack_logs_alice_out_everywhere(page, site_without_csrf):
