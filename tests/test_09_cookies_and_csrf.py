@@ -79,8 +79,7 @@ def attributes(set_cookie):
 # --- Logging in with cookies (TODO 1) --------------------------------------------------------------------------
 
 @pytest.mark.todo(1)
-def test_a_cookie_login_sets_httponly_secure_samesite_cookies_and_answers_no_token(make_app):
-    app = make_app()
+def test_a_cookie_login_sets_httponly_secure_samesite_cookies_and_answers_no_token(app):
     make_author(app)
     response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD, "cookies": True})
     assert response.status_code == 200
@@ -119,16 +118,14 @@ def test_secure_is_on_unless_turned_off_and_the_settings_are_checked(app_module,
         app_module.create_app(settings)
 
 
-def test_a_header_login_answers_tokens_and_sets_no_cookie(make_app):
-    app = make_app()
+def test_a_header_login_answers_tokens_and_sets_no_cookie(app):
     make_author(app)
     response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
     assert set(response.get_json()) == {"access_token", "refresh_token"}
     assert not response.headers.getlist("Set-Cookie")
 
 
-def test_a_wrong_password_with_cookies_sets_no_cookie(make_app):
-    app = make_app()
+def test_a_wrong_password_with_cookies_sets_no_cookie(app):
     make_author(app)
     response = app.test_client().post("/login", json={"username": "alice", "password": "wrong", "cookies": True})
     assert_error_shape(response, 401, "wrong_credentials")
@@ -139,16 +136,14 @@ def test_a_wrong_password_with_cookies_sets_no_cookie(make_app):
 
 # --- CSRF: double submit ------------------------------------------------------------------------------------
 
-def test_a_cookie_request_without_the_csrf_header_is_refused(make_app):
-    app = make_app()
+def test_a_cookie_request_without_the_csrf_header_is_refused(app):
     client = cookie_client(app, header_login(app))
     assert_error_shape(client.post("/blogs", json=POST), 403, "csrf_token_missing")
     assert_error_shape(client.delete("/blogs/1"), 403, "csrf_token_missing")
     assert table_rows(app, "blogs") == []
 
 
-def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(make_app):
-    app = make_app()
+def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(app):
     client = cookie_client(app, header_login(app))
     other = header_login(app, "bob")  # a real CSRF value, of another login
     for value in ("nope", decode(other["access_token"])["csrf"]):
@@ -156,8 +151,7 @@ def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(make_app):
     assert table_rows(app, "blogs") == []
 
 
-def test_a_cookie_request_with_the_csrf_header_is_accepted(make_app):
-    app = make_app()
+def test_a_cookie_request_with_the_csrf_header_is_accepted(app):
     client = cookie_client(app, header_login(app))
     response = client.post("/blogs", json=POST, headers=csrf(client))
     assert response.status_code == 201, response.get_json()
@@ -165,8 +159,7 @@ def test_a_cookie_request_with_the_csrf_header_is_accepted(make_app):
     assert [row["title"] for row in table_rows(app, "blogs")] == ["Hello"]
 
 
-def test_header_clients_need_no_csrf_header(make_app):
-    app = make_app()
+def test_header_clients_need_no_csrf_header(app):
     tokens = header_login(app)
     client = app.test_client()
     assert client.post("/blogs", json=POST, headers=bearer(tokens["access_token"])).status_code == 201
@@ -175,8 +168,7 @@ def test_header_clients_need_no_csrf_header(make_app):
     assert not response.headers.getlist("Set-Cookie")
 
 
-def test_the_refresh_cookie_needs_its_own_csrf_header(make_app):
-    app = make_app()
+def test_the_refresh_cookie_needs_its_own_csrf_header(app):
     client = cookie_client(app, header_login(app))
     assert_error_shape(client.post("/refresh"), 403, "csrf_token_missing")
     assert_error_shape(client.post("/refresh", headers=csrf(client)), 403, "csrf_token_invalid")
@@ -185,8 +177,7 @@ def test_the_refresh_cookie_needs_its_own_csrf_header(make_app):
 # --- Refresh and logout with cookies ------------------------------------------------------------------------
 
 @pytest.mark.todo(1)
-def test_refreshing_by_cookie_answers_new_cookies_and_rotates(make_app):
-    app = make_app()
+def test_refreshing_by_cookie_answers_new_cookies_and_rotates(app):
     tokens = header_login(app)
     client = cookie_client(app, tokens)
     response = client.post("/refresh", headers=csrf(client, "csrf_refresh_token"))
@@ -200,8 +191,7 @@ def test_refreshing_by_cookie_answers_new_cookies_and_rotates(make_app):
     assert_error_shape(client.post("/refresh", headers=csrf(client, "csrf_refresh_token")), 401, "token_revoked")
 
 
-def test_logout_by_cookie_unsets_the_cookies_and_revokes_the_tokens(make_app):
-    app = make_app()
+def test_logout_by_cookie_unsets_the_cookies_and_revokes_the_tokens(app):
     tokens = header_login(app)
     client = cookie_client(app, tokens)
     assert_error_shape(client.post("/logout"), 403, "csrf_token_missing")
@@ -226,8 +216,7 @@ def renewed_cookie(response):
 
 
 @pytest.mark.todo(3)
-def test_an_access_cookie_close_to_expiry_is_renewed(make_app):
-    app = make_app()
+def test_an_access_cookie_close_to_expiry_is_renewed(app):
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
         tokens = header_login(app)
         client = cookie_client(app, tokens)
@@ -245,8 +234,7 @@ def test_an_access_cookie_close_to_expiry_is_renewed(make_app):
         assert client.post("/blogs", json=POST, headers=csrf(client)).status_code == 201
 
 
-def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(make_app):
-    app = make_app()
+def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(app):
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
         tokens = header_login(app)
         short = header_login(app, "bob", lifetime_minutes=10)  # asked for a short life: never extended
