@@ -1,5 +1,8 @@
 """Headless Chromium for the course's tests and scripts: Debian's `chromium` package, driven by Playwright
-(which downloads no browser of its own here).
+(which downloads no browser of its own here). Where Debian's `chromium-headless-shell` is installed too, that
+is used instead: the same Chromium (same version, same network stack and cookie rules) without the windowed
+browser around it, the build Playwright itself runs headless. It starts in a third of the time and uses half the
+CPU (lesson 09's browser tests: 2 s of CPU instead of 3.5).
 
 As root Chromium needs --no-sandbox; the other switches keep it quiet and offline. Playwright adds --headless
 and gives every launch a fresh profile folder of its own (it refuses a --user-data-dir switch).
@@ -12,8 +15,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def chromium_path():
-    """Where Chromium is installed, or None."""
-    return shutil.which("chromium")
+    """Where (headless) Chromium is installed, or None."""
+    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
 
 
 def launch(playwright):
