@@ -8,6 +8,7 @@ As root Chromium needs --no-sandbox; the other switches keep it quiet and offlin
 and gives every launch a fresh profile folder of its own (it refuses a --user-data-dir switch).
 """
 import shutil
+from urllib.parse import urlsplit
 
 INSTALL = "apt-get install chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -27,8 +28,8 @@ def launch(playwright):
 def origin(url):
     """The origin of a page's address ("http://127.0.0.1:5000" for "http://127.0.0.1:5000/blogs"), or None for
     pages that store nothing of their own (about:blank, data: and file: pages)."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}" if scheme in ("http", "https") else None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
 
 def reset(tab, addresses):

@@ -457,7 +457,8 @@ def browser_tab(browser):
 @pytest.fixture
 def page(browser_tab):
     """The module's browser tab, with no cookies, storage or cache from other tests: after each test it is reset
-    (course/browser.py). A test that adds listeners or routes to the tab removes them itself."""
+    (course/browser.py). Listeners and routes a test adds to it (page.on, page.route) stay for the module's
+    later tests: remove them at the end of the test."""
     visited = []
     note = lambda frame: visited.append(frame.url)  # every page and frame the test opened
     browser_tab.on("framenavigated", note)
