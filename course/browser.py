@@ -1,8 +1,8 @@
 """Headless Chromium for the course's tests and scripts: Debian's `chromium` package, driven by Playwright
 (which downloads no browser of its own here). Where Debian's `chromium-headless-shell` is installed too, that
 is used instead: the same Chromium (same version, same network stack and cookie rules) without the windowed
-browser around it, the build Playwright itself runs headless. It starts in a third of the time and uses half the
-CPU (lesson 09's browser tests: 2 s of CPU instead of 3.5).
+browser around it, the build Playwright itself runs headless. It starts in a third of the time (0.1 s instead of
+0.3), and lesson 09's whole test module takes a fifth less CPU (3.7 s instead of 4.7).
 
 As root Chromium needs --no-sandbox; the other switches keep it quiet and offline. Playwright adds --headless
 and gives every launch a fresh profile folder of its own (it refuses a --user-data-dir switch).
