@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.exceptions import NotFound
 
-from course.browser import chromium_path, launch
+from course.browser import chromium_path, launch, reset
 from course.lessons import ROOT
 from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
@@ -486,12 +486,25 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A browser tab in a fresh context: no cookies or storage from other tests."""
+@pytest.fixture(scope="module")
+def browser_tab(browser):
+    """One browser tab for all the tests of a module (see `page`)."""
     context = browser.new_context(viewport={"width": 1200, "height": 800})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def page(browser_tab):
+    """The module's browser tab, with no cookies, storage or cache from other tests: after each test it is reset
+    (course/browser.py). Listeners and routes a test adds to it (page.on, page.route) stay for the module's
+    later tests: remove them at the end of the test."""
+    visited = []
+    note = lambda frame: visited.append(frame.url)  # every page and frame the test opened
+    browser_tab.on("framenavigated", note)
+    yield browser_tab
+    browser_tab.remove_listener("framenavigated", note)
+    reset(browser_tab, visited)
 
 
 # --- One graded class, for the grader's tests and the report's ------------------------------------------------

@@ -18,7 +18,9 @@ import pytest
 import time_machine
 from flask import request
 
-from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, run_sql, table_rows
+from conftest import (TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, emptied, run_sql,
+                      table_rows)
+from course.notebook import LessonServer
 
 POST = {"title": "Hello", "body": "A post."}
 PASSWORD = AuthActions.PASSWORD
@@ -77,8 +79,7 @@ def attributes(set_cookie):
 # --- Logging in with cookies (TODO 1) --------------------------------------------------------------------------
 
 @pytest.mark.todo(1)
-def test_a_cookie_login_sets_httponly_secure_samesite_cookies_and_answers_no_token(make_app):
-    app = make_app()
+def test_a_cookie_login_sets_httponly_secure_samesite_cookies_and_answers_no_token(app):
     make_author(app)
     response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD, "cookies": True})
     assert response.status_code == 200
@@ -117,16 +118,14 @@ def test_secure_is_on_unless_turned_off_and_the_settings_are_checked(app_module,
         app_module.create_app(settings)
 
 
-def test_a_header_login_answers_tokens_and_sets_no_cookie(make_app):
-    app = make_app()
+def test_a_header_login_answers_tokens_and_sets_no_cookie(app):
     make_author(app)
     response = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
     assert set(response.get_json()) == {"access_token", "refresh_token"}
     assert not response.headers.getlist("Set-Cookie")
 
 
-def test_a_wrong_password_with_cookies_sets_no_cookie(make_app):
-    app = make_app()
+def test_a_wrong_password_with_cookies_sets_no_cookie(app):
     make_author(app)
     response = app.test_client().post("/login", json={"username": "alice", "password": "wrong", "cookies": True})
     assert_error_shape(response, 401, "wrong_credentials")
@@ -137,16 +136,14 @@ def test_a_wrong_password_with_cookies_sets_no_cookie(make_app):
 
 # --- CSRF: double submit ------------------------------------------------------------------------------------
 
-def test_a_cookie_request_without_the_csrf_header_is_refused(make_app):
-    app = make_app()
+def test_a_cookie_request_without_the_csrf_header_is_refused(app):
     client = cookie_client(app, header_login(app))
     assert_error_shape(client.post("/blogs", json=POST), 403, "csrf_token_missing")
     assert_error_shape(client.delete("/blogs/1"), 403, "csrf_token_missing")
     assert table_rows(app, "blogs") == []
 
 
-def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(make_app):
-    app = make_app()
+def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(app):
     client = cookie_client(app, header_login(app))
     other = header_login(app, "bob")  # a real CSRF value, of another login
     for value in ("nope", decode(other["access_token"])["csrf"]):
@@ -154,8 +151,7 @@ def test_a_cookie_request_with_a_wrong_csrf_header_is_refused(make_app):
     assert table_rows(app, "blogs") == []
 
 
-def test_a_cookie_request_with_the_csrf_header_is_accepted(make_app):
-    app = make_app()
+def test_a_cookie_request_with_the_csrf_header_is_accepted(app):
     client = cookie_client(app, header_login(app))
     response = client.post("/blogs", json=POST, headers=csrf(client))
     assert response.status_code == 201, response.get_json()
@@ -163,8 +159,7 @@ def test_a_cookie_request_with_the_csrf_header_is_accepted(make_app):
     assert [row["title"] for row in table_rows(app, "blogs")] == ["Hello"]
 
 
-def test_header_clients_need_no_csrf_header(make_app):
-    app = make_app()
+def test_header_clients_need_no_csrf_header(app):
     tokens = header_login(app)
     client = app.test_client()
     assert client.post("/blogs", json=POST, headers=bearer(tokens["access_token"])).status_code == 201
@@ -173,8 +168,7 @@ def test_header_clients_need_no_csrf_header(make_app):
     assert not response.headers.getlist("Set-Cookie")
 
 
-def test_the_refresh_cookie_needs_its_own_csrf_header(make_app):
-    app = make_app()
+def test_the_refresh_cookie_needs_its_own_csrf_header(app):
     client = cookie_client(app, header_login(app))
     assert_error_shape(client.post("/refresh"), 403, "csrf_token_missing")
     assert_error_shape(client.post("/refresh", headers=csrf(client)), 403, "csrf_token_invalid")
@@ -183,8 +177,7 @@ def test_the_refresh_cookie_needs_its_own_csrf_header(make_app):
 # --- Refresh and logout with cookies ------------------------------------------------------------------------
 
 @pytest.mark.todo(1)
-def test_refreshing_by_cookie_answers_new_cookies_and_rotates(make_app):
-    app = make_app()
+def test_refreshing_by_cookie_answers_new_cookies_and_rotates(app):
     tokens = header_login(app)
     client = cookie_client(app, tokens)
     response = client.post("/refresh", headers=csrf(client, "csrf_refresh_token"))
@@ -198,8 +191,7 @@ def test_refreshing_by_cookie_answers_new_cookies_and_rotates(make_app):
     assert_error_shape(client.post("/refresh", headers=csrf(client, "csrf_refresh_token")), 401, "token_revoked")
 
 
-def test_logout_by_cookie_unsets_the_cookies_and_revokes_the_tokens(make_app):
-    app = make_app()
+def test_logout_by_cookie_unsets_the_cookies_and_revokes_the_tokens(app):
     tokens = header_login(app)
     client = cookie_client(app, tokens)
     assert_error_shape(client.post("/logout"), 403, "csrf_token_missing")
@@ -224,8 +216,7 @@ def renewed_cookie(response):
 
 
 @pytest.mark.todo(3)
-def test_an_access_cookie_close_to_expiry_is_renewed(make_app):
-    app = make_app()
+def test_an_access_cookie_close_to_expiry_is_renewed(app):
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
         tokens = header_login(app)
         client = cookie_client(app, tokens)
@@ -243,8 +234,7 @@ def test_an_access_cookie_close_to_expiry_is_renewed(make_app):
         assert client.post("/blogs", json=POST, headers=csrf(client)).status_code == 201
 
 
-def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(make_app):
-    app = make_app()
+def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(app):
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
         tokens = header_login(app)
         short = header_login(app, "bob", lifetime_minutes=10)  # asked for a short life: never extended
@@ -268,24 +258,39 @@ def quick_to_fail(request):
         request.getfixturevalue("page").set_default_timeout(5000)
 
 
-def serve_site(app_module, tmp_path, serve, **settings):
+@pytest.fixture(scope="module")
+def served_sites():
+    """The module's served apps, by their settings: each is built once (creating the tables of a SQLite file takes
+    a tenth of a second) and emptied before each test that asks for it (serve_site). Stopped at the module's end."""
+    sites = {}
+    yield sites
+    for server in sites.values():
+        server.stop()
+        close_database(server.app)
+
+
+def serve_site(app_module, served_sites, tmp_path_factory, **settings):
     """The lesson's app served on http://127.0.0.1 (TESTING off, a SQLite file: several server threads), with
     its default cookie settings unless `settings` change them: Chromium keeps Secure cookies there, as it counts
-    127.0.0.1 as secure. `.received` lists (method, path, names of the cookies sent) of each request it received."""
-    app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'site.db'}",
-                                 **settings})
-    received = []
-    app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
-    server = serve(app)
-    server.app, server.received = app, received
+    127.0.0.1 as secure. Its database is empty: no user, post or revoked token of another test. `.received` lists
+    (method, path, names of the cookies sent) of each request it received during this test."""
+    key = repr(sorted(settings.items()))
+    if key not in served_sites:
+        database = tmp_path_factory.mktemp("site") / "site.db"
+        app = app_module.create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", **settings})
+        received = []
+        app.before_request(lambda: received.append((request.method, request.path, set(request.cookies))))
+        served_sites[key] = server = LessonServer(app).start()
+        server.app, server.received = app, received
+    server = served_sites[key]
+    assert emptied(server.app), "the site's database could not be emptied"
+    server.received.clear()
     return server
 
 
 @pytest.fixture
-def site(app_module, tmp_path, serve):
-    server = serve_site(app_module, tmp_path, serve)
-    yield server
-    close_database(server.app)
+def site(app_module, served_sites, tmp_path_factory):
+    return serve_site(app_module, served_sites, tmp_path_factory)
 
 
 def wait_until_shown(page, selector):
@@ -296,12 +301,15 @@ def wait_until_shown(page, selector):
 
 
 def log_in_on_the_page(page, site):
+    """Log in as alice with the page's form; return once the page has loaded the posts, its last request."""
     make_author(site.app)
     page.goto(site.url("/"))
+    page.wait_for_selector("body.ready")  # the page's first requests are answered: the next /blogs is the login's
     page.fill("#username", "alice")
     page.fill("#password", PASSWORD)
-    page.click("#login")
-    wait_until_shown(page, "#who:text('alice')")
+    with page.expect_response(site.url("/blogs")):  # a login ends with the page loading the posts
+        page.click("#login")
+        wait_until_shown(page, "#who:text('alice')")  # a page that failed says so at once: no /blogs to wait for
 
 
 def add_login_cookies(page, site, tokens):
@@ -361,8 +369,7 @@ def test_the_page_stays_logged_in_by_implicit_refresh(page, site):
 @pytest.mark.todo(1, 2)
 def test_the_page_refreshes_an_expired_access_cookie_with_the_refresh_cookie(page, site):
     with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
-        log_in_on_the_page(page, site)
-        page.wait_for_load_state("networkidle")  # the page has loaded the posts: no request of it waits
+        log_in_on_the_page(page, site)  # the page has loaded the posts: no request of it waits
         traveller.shift(LIFETIME * 2)  # away for longer than an access token lives
         page.fill("#title", "After a break")
         page.fill("#body", "Still logged in.")
@@ -450,10 +457,8 @@ def test_an_attackers_page_on_the_same_site_publishes_nothing_and_logs_no_one_ou
 
 
 @pytest.fixture
-def site_without_csrf(app_module, tmp_path, serve):
-    server = serve_site(app_module, tmp_path, serve, JWT_COOKIE_CSRF_PROTECT=False)
-    yield server
-    close_database(server.app)
+def site_without_csrf(app_module, served_sites, tmp_path_factory):
+    return serve_site(app_module, served_sites, tmp_path_factory, JWT_COOKIE_CSRF_PROTECT=False)
 
 
 def test_without_csrf_protection_the_same_attack_logs_alice_out_everywhere(page, site_without_csrf):
