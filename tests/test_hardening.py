@@ -218,12 +218,12 @@ def test_the_list_of_posts_comes_in_pages(lesson_id, make_app):
 # --- Races against a real server (from lesson 03) -------------------------------------------------------------
 
 @pytest.fixture
-def served(tmp_path, serve, make_app, database, database_url):
+def served(sqlite_folder, serve, make_app, database, database_url):
     """Start a lesson's app on a real threaded server with a SQLite file (an in-memory one has one connection for
     all threads: no race) or the test's PostgreSQL schema; returns (url, app)."""
 
     def start(lesson_id, needs_blogs=True):
-        url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
+        url = database_url if database == "postgresql" else f"sqlite:///{sqlite_folder / 'race.db'}"
         settings = {"SQLALCHEMY_DATABASE_URI": url}
         app = app_with_blogs(make_app, lesson_id, **settings) if needs_blogs else make_app(lesson_id, **settings)
         return serve(app).url(), app
@@ -318,9 +318,9 @@ def in_another_thread(call):
 
 
 @pytest.fixture
-def shared_app(make_app, database, database_url, tmp_path):
+def shared_app(make_app, database, database_url, sqlite_folder):
     """make_app(lesson_id) on a database several connections share: a SQLite file, or the test's PostgreSQL schema."""
-    url = database_url if database == "postgresql" else f"sqlite:///{tmp_path / 'shared.db'}"
+    url = database_url if database == "postgresql" else f"sqlite:///{sqlite_folder / 'shared.db'}"
     return lambda lesson_id, **overrides: make_app(lesson_id, SQLALCHEMY_DATABASE_URI=url, **overrides)
 
 
@@ -407,9 +407,10 @@ def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, share
     """On PostgreSQL, /password writes the user's row (the new hash), then the refresh-token rows; /logout-all once
     wrote the refresh-token rows, then the user's row (token_version): each could hold a row the other waited for,
     a deadlock, which PostgreSQL ends by failing one of them (a 500). The interleaving is pinned with an engine
-    event: /password waits, 1 s at most, after writing the user's row until /logout-all has written the
-    refresh-token rows. With one order in both, /logout-all waits for /password instead, the second runs out, and
-    both answer 204. (SQLite has one lock for the whole database: no deadlock, nothing to pin.)"""
+    event: /password waits, after writing the user's row, until /logout-all has written the refresh-token rows
+    or is itself waiting for a lock (PostgreSQL's pg_stat_activity says so). With one order in both, /logout-all
+    waits for /password, which goes on, and both answer 204. (SQLite has one lock for the whole database: no
+    deadlock, nothing to pin.)"""
     if database != "postgresql":
         pytest.skip("a deadlock needs row locks: runs with --database postgresql or --database all")
     app = shared_app(lesson_id)
@@ -419,11 +420,18 @@ def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, share
     holding_user_row, refresh_rows_written = threading.Event(), threading.Event()
     password_thread = []
 
+    def someone_waits_for_a_lock():
+        with engine.connect() as connection:  # another connection than the two requests'
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            return connection.exec_driver_sql(waiting).scalar() > 0
+
     def pin_interleaving(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith("UPDATE users SET password_hash"):
             password_thread.append(threading.get_ident())
             holding_user_row.set()
-            refresh_rows_written.wait(timeout=1)
+            for _ in range(500):  # 5 s at most
+                if refresh_rows_written.wait(timeout=0.01) or someone_waits_for_a_lock():
+                    break
         elif statement.startswith("UPDATE refresh_tokens") and threading.get_ident() not in password_thread:
             refresh_rows_written.set()
 
