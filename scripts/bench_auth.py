@@ -35,7 +35,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from flask_jwt_extended import create_access_token, jwt_required
+from flask_jwt_extended import jwt_required
 from sqlalchemy import event
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -48,6 +48,7 @@ from servers import PostgreSQL, free_port, start_redis  # noqa: E402
 
 SECRET = "a-benchmark-secret-that-is-long-enough-for-hs256"
 TEST_HASH = "pbkdf2:sha256:1"  # the tests' setting (tests/conftest.py)
+PASSWORD = "correct horse battery"
 # From lesson 10 on the apps sign with a private key (the lessons before ignore it). One key for the run, handed to
 # gunicorn's workers through the environment, so that every process signs and verifies alike.
 PRIVATE_KEY = os.environ.setdefault("BENCH_PRIVATE_KEY", ed25519.Ed25519PrivateKey.generate().private_bytes(
@@ -113,7 +114,7 @@ def seed(database):
     """One user (id 1) and one post (id 1), unless an earlier app on the same database made them."""
     if database.session.execute(database.text("SELECT count(*) FROM users")).scalar():
         return
-    password_hash = generate_password_hash("correct horse battery", method=TEST_HASH)
+    password_hash = generate_password_hash(PASSWORD, method=TEST_HASH)
     database.session.execute(database.text("INSERT INTO users (username, password_hash) VALUES ('alice', :hash)"),
                              {"hash": password_hash})
     insert_post = "INSERT INTO blogs (title, body, author_id, created_at) VALUES ('Hello', 'A post.', 1, :now)"
@@ -133,7 +134,9 @@ def seeded_app(folder, database_url, variant="course", **settings):
     add_bench_routes(app)
     with app.app_context():
         seed(app.extensions["sqlalchemy"])
-        token = create_access_token(identity="1")
+    # a token as /login gives it (from lesson 07: a family and a token_version, so two ids for the blocklist)
+    login = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
+    token = login.get_json()["access_token"]
     manager = app.extensions["flask-jwt-extended"]
     if variant == "bare":
         manager.user_lookup_loader(lambda header, payload: SimpleNamespace(id=1))

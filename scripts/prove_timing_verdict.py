@@ -10,7 +10,7 @@ plus MARGIN) and keeps the times, to say by how much each verdict was right:
 - known names: fastest / line, the nearest to 1 (above 1: found);
 - names without an account: line / fastest, the nearest to 1 (above 1: not found).
 
-    python scripts/prove_timing_verdict.py [--runs 50] [--tries 3] [--burners 6]
+    python scripts/prove_timing_verdict.py [--runs 50] [--tries 5] [--burners 6]
 
 --burners starts that many busy loops (other processes) for the duration, to measure on a loaded machine; the
 load average is printed at the start and the end. The stage is the test's: course/capstone.py, HASH_METHOD.
@@ -60,7 +60,7 @@ def one_run(attacks, url, tries):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--tries", type=int, default=3)
+    parser.add_argument("--tries", type=int, default=5, help="as the test: usernames_from_timing's default")
     parser.add_argument("--burners", type=int, default=0)
     options = parser.parse_args()
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(options.burners)]

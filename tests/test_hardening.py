@@ -148,6 +148,23 @@ def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
 
 
 @lessons_from(3)
+def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(lesson_id, make_app):
+    """Test-client requests sent inside an app context the caller pushed share it, flask.g and the database session
+    included (Flask reuses the app context it finds). A user kept in g for one token check must not answer for
+    the next one: once the user is deleted (in that session, as a test would), 401 user_not_found, never a 500."""
+    app = app_with_blogs(make_app, lesson_id)
+    client = app.test_client()
+    alice = token_of(client, "alice")
+    database = app.extensions["sqlalchemy"]
+    with app.app_context():
+        assert client.post("/blogs", json=POST, headers=bearer(alice)).status_code == 201
+        database.session.execute(database.text("DELETE FROM users WHERE username = 'alice'"))
+        database.session.commit()
+        response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert response.status_code == 401, response.get_data(as_text=True)
+
+
+@lessons_from(3)
 def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     """What a protected request adds to flask-jwt-extended's decorator, in round trips (docs/cost-of-auth.md):
     one query for the user (load_user) and, from lesson 07, one question to the blocklist. The blocklist check

@@ -21,12 +21,13 @@ def load_user(jwt_header, jwt_payload):
 
 
 def token_user(jwt_payload):
-    """The User the token's `sub` names, or None, asked of the database once per request: the blocklist check
+    """The User the token's `sub` names, or None, asked of the database once per token check: the blocklist check
     (made_before_logout_everywhere) needs it first, then load_user. flask.g keeps it in between, as the Flask
     tutorial keeps g.user: SQLAlchemy's session would not (it holds a loaded object only while something else
-    refers to it, so asking it twice would query twice)."""
-    if g.get("token_sub") != jwt_payload["sub"]:
-        g.token_sub, g.token_user = jwt_payload["sub"], find_user(jwt_payload["sub"])
+    refers to it, so asking it twice would query twice). It is kept for these claims only (flask-jwt-extended
+    hands the same dict to both): g can outlive a request (a test's app context), and the user a row."""
+    if g.get("token_claims") is not jwt_payload:
+        g.token_claims, g.token_user = jwt_payload, find_user(jwt_payload["sub"])
     return g.token_user
 
 
