@@ -5,6 +5,7 @@ test_html_report.py); each test checks one promise about it.
 """
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -135,7 +136,7 @@ def children_left_by_the_loop(folder):
     mine = []
     for pid in found:
         try:
-            if str(folder).encode() in Path(f"/proc/{pid}/environ").read_bytes():
+            if (str(folder) + os.sep).encode() in Path(f"/proc/{pid}/environ").read_bytes():
                 mine.append(pid)
         except OSError:  # it ended meanwhile
             pass

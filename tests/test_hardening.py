@@ -425,9 +425,9 @@ def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, share
     wrote the refresh-token rows, then the user's row (token_version): each could hold a row the other waited for,
     a deadlock, which PostgreSQL ends by failing one of them (a 500). The interleaving is pinned with an engine
     event: /password waits, after writing the user's row, until /logout-all has written the refresh-token rows
-    or is itself waiting for a lock (PostgreSQL's pg_stat_activity says so). With one order in both, /logout-all
-    waits for /password, which goes on, and both answer 204. (SQLite has one lock for the whole database: no
-    deadlock, nothing to pin.)"""
+    or waits for a lock /password holds (PostgreSQL's pg_blocking_pids says so). With one order in both,
+    /logout-all waits for /password, which goes on, and both answer 204. (SQLite has one lock for the whole
+    database: no deadlock, nothing to pin.)"""
     if database != "postgresql":
         pytest.skip("a deadlock needs row locks: runs with --database postgresql or --database all")
     app = shared_app(lesson_id)
@@ -437,17 +437,18 @@ def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, share
     holding_user_row, refresh_rows_written = threading.Event(), threading.Event()
     password_thread = []
 
-    def someone_waits_for_a_lock():
+    def someone_waits_for(backend):
+        """Whether another session waits for a lock that PostgreSQL's `backend` (a connection's process) holds."""
         with engine.connect() as connection:  # another connection than the two requests'
-            waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            return connection.exec_driver_sql(waiting).scalar() > 0
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE %(backend)s = ANY(pg_blocking_pids(pid))"
+            return connection.exec_driver_sql(waiting, {"backend": backend}).scalar() > 0
 
     def pin_interleaving(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith("UPDATE users SET password_hash"):
             password_thread.append(threading.get_ident())
             holding_user_row.set()
             for _ in range(500):  # 5 s at most
-                if refresh_rows_written.wait(timeout=0.01) or someone_waits_for_a_lock():
+                if refresh_rows_written.wait(timeout=0.01) or someone_waits_for(cursor.connection.info.backend_pid):
                     break
         elif statement.startswith("UPDATE refresh_tokens") and threading.get_ident() not in password_thread:
             refresh_rows_written.set()
