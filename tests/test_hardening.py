@@ -192,6 +192,22 @@ def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     assert asked == expected
 
 
+@lessons_from(7)
+def test_with_the_blocklist_in_redis_a_protected_request_sends_one_command(lesson_id, make_app, redis_server, redis_url):
+    """The Redis store answers for a token's jti and its login's family with one command (EXISTS of both keys),
+    and the database is asked for the user only."""
+    app = make_app(lesson_id, BLOCKLIST="redis", REDIS_URL=redis_url)
+    app.add_url_rule("/whoami", "whoami", jwt_required()(lambda: {"id": current_user.id}))
+    client = app.test_client()
+    alice = token_of(client, "alice")  # from /login: it names its login's family too
+    assert client.get("/whoami", headers=bearer(alice)).status_code == 200  # connections open
+    with redis_server.client() as redis:
+        answered = redis.info("stats")["total_commands_processed"]
+        assert client.get("/whoami", headers=bearer(alice)).status_code == 200
+        sent = redis.info("stats")["total_commands_processed"] - answered - 1  # less the INFO that counted
+    assert sent == 1
+
+
 @lessons_from(3)
 def test_strange_tokens_and_ids_get_a_4xx(lesson_id, make_app):
     app = app_with_blogs(make_app, lesson_id)
