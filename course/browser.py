@@ -15,9 +15,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
+# The first one installed is used: Debian's headless shell, Debian's chromium, then Google Chrome (the same
+# engine; GitHub's Ubuntu runners have it, and Ubuntu packages Chromium only as a snap).
+BROWSERS = ["chromium-headless-shell", "chromium", "google-chrome", "google-chrome-stable"]
+
+
 def chromium_path():
     """Where (headless) Chromium is installed, or None."""
-    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
+    return next(filter(None, map(shutil.which, BROWSERS)), None)
 
 
 def launch(playwright):

@@ -68,7 +68,7 @@ jobs:
         # the runner lacks (a missing one would skip the tests that need it, and a skipped test earns nothing).
         missing=""
         command -v redis-server >/dev/null || missing="$missing redis-server"
-        [ -x /usr/bin/chromium ] || missing="$missing chromium"
+        command -v chromium >/dev/null || command -v google-chrome >/dev/null || missing="$missing chromium"
         [ -z "$missing" ] || {{ sudo apt-get update -qq && sudo apt-get install -y -qq $missing; }}
         cd "{GRADER}" && pip install -r requirements-grading.txt
 """

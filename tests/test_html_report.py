@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from course.browser import chromium_path
 from course.lessons import ROOT
 from course.sample_submissions import HTML_MESSAGE, IMAGE_NAME, ODD_NAME, SCRIPT_NAME, make_submission
 
@@ -144,3 +145,13 @@ def test_the_report_in_a_browser(graded, page, tmp_path):
     page.screenshot(path=screenshot, full_page=True)
     print(f"screenshot of the report: {screenshot}")
     assert screenshot.stat().st_size > 10_000
+
+
+def test_the_browser_is_the_first_installed_of_the_headless_shell_chromium_and_google_chrome(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert chromium_path() is None
+    for name in ["google-chrome", "chromium", "chromium-headless-shell"]:  # each preferred to those before it
+        program = tmp_path / name
+        program.write_text("#!/bin/sh\n")
+        program.chmod(0o755)
+        assert chromium_path() == str(program)
