@@ -17,6 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import jwt
+import marshmallow
 import pytest
 import requests
 from flask_jwt_extended import create_access_token, current_user, jwt_required
@@ -589,6 +590,47 @@ def test_published_is_json_true_or_false_and_no_number(lesson_id, make_app, publ
     answer = client.post("/blogs", json={**POST, "published": published}, headers=alice)
     assert answer.status_code == 400 and "published" in answer.get_json()["errors"], answer.get_json()
     assert table_rows(client.application, "blogs") == []
+
+
+# Every boolean field a client sends: the lesson that brought it, and the requests that send it (a method, a path,
+# and the rest of the body). A boolean is JSON true or false only: in Python 1 == True, and "true" is text.
+BOOLEAN_FIELDS = {
+    "BlogSchema.published": (8, [("post", "/blogs", POST), ("put", "/blogs/1", POST), ("patch", "/blogs/1", {})]),
+    "LoginSchema.cookies": (9, [("post", "/login", {"username": "alice", "password": PASSWORD})]),
+}
+
+
+def boolean_fields(lesson_id):
+    """The Boolean fields a client may send to the lesson's app, as "Schema.field", read from its schemas.py."""
+    load_app_module(ROOT / "solutions" / lesson_id)
+    schemas = sys.modules["schemas"]
+    return {f"{name}.{field}" for name, schema in vars(schemas).items()
+            if isinstance(schema, type) and issubclass(schema, marshmallow.Schema) and schema.__module__ == "schemas"
+            for field, kind in schema().load_fields.items() if isinstance(kind, marshmallow.fields.Boolean)}
+
+
+@lessons_from(2)
+def test_the_table_of_boolean_fields_lists_every_one(lesson_id):
+    """So that a boolean field added to a lesson is tested below (from the lesson that brings it on)."""
+    number = int(lesson_id[:2])
+    assert boolean_fields(lesson_id) == {name for name, (since, _) in BOOLEAN_FIELDS.items() if since <= number}
+
+
+@lessons_from(8)
+@pytest.mark.parametrize("value", [1, "true", 0, None], ids=["1", "text true", "0", "null"])
+def test_every_boolean_field_takes_json_true_or_false_only(lesson_id, make_app, value):
+    """Lesson 09 took {"cookies": 1} as true: marshmallow's Boolean(truthy={True}) finds 1 in {True}."""
+    client = app_with_blogs(make_app, lesson_id).test_client()
+    alice = bearer(token_of(client, "alice"))
+    assert client.post("/blogs", json=POST, headers=alice).status_code == 201
+    for name in boolean_fields(lesson_id):
+        field = name.split(".")[1]
+        for method, path, body in BOOLEAN_FIELDS[name][1]:
+            answer = getattr(client, method)(path, json={**body, field: value}, headers=alice)
+            assert answer.status_code == 400 and field in answer.get_json()["errors"], (method, path, answer.get_json())
+            assert not answer.headers.getlist("Set-Cookie")
+    rows = table_rows(client.application, "blogs")
+    assert [(row["title"], bool(row["published"])) for row in rows] == [("Hello", True)], "nothing changed"
 
 
 @lessons_from(7)
