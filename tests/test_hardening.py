@@ -633,6 +633,21 @@ def test_every_boolean_field_takes_json_true_or_false_only(lesson_id, make_app, 
     assert [(row["title"], bool(row["published"])) for row in rows] == [("Hello", True)], "nothing changed"
 
 
+@lessons_from(8)
+@pytest.mark.parametrize("header", ["Basic YWxpY2U6cHc=", "a-token-without-bearer", "Bearer", ""],
+                         ids=["Basic", "no scheme", "Bearer alone", "empty"])
+def test_a_route_with_an_optional_token_refuses_the_header_a_protected_route_refuses(lesson_id, make_app, header):
+    """flask-jwt-extended's optional=True took a header that is not `Bearer <token>` for no header: anonymous."""
+    client = app_with_blogs(make_app, lesson_id).test_client()
+    alice = bearer(token_of(client, "alice"))
+    assert client.post("/blogs", json=POST, headers=alice).status_code == 201
+    protected = client.post("/blogs", json=POST, headers={"Authorization": header})
+    for path in ("/blogs", "/blogs/1"):
+        optional = client.get(path, headers={"Authorization": header})
+        assert (optional.status_code, optional.get_json()) == (protected.status_code, protected.get_json()) != 200
+    assert client.get("/blogs").status_code == 200, "without the header, anyone may read"
+
+
 @lessons_from(7)
 @pytest.mark.parametrize("redis_url", ["127.0.0.1:6379", "localhost", "http://127.0.0.1:6379"])
 def test_a_redis_url_without_a_redis_scheme_stops_start_up_naming_the_variable(lesson_id, redis_url):

@@ -7,6 +7,7 @@ from flask_jwt_extended import (create_access_token, current_user, get_current_u
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
+from auth import token_optional
 from blocklist import accepted_until, current_blocklist
 from cookies import cookie_answer
 from extensions import db
@@ -200,7 +201,7 @@ class BlogList(Resource):
     """GET /blogs: the posts anyone may see, a page at a time; a logged-in author sees their drafts too.
     POST /blogs {title, body, published}: write one (authors and admins)."""
 
-    @jwt_required(optional=True)
+    @token_optional
     def get(self):
         page = load_args(PageSchema())
         query = db.select(Blog).where(visible_posts(), Blog.id > page["after"]).order_by(Blog.id)
@@ -219,7 +220,7 @@ class BlogList(Resource):
 class BlogItem(Resource):
     """GET /blogs/<id>: one post (a draft for its author only). PUT, PATCH: its author. DELETE: its author or an admin."""
 
-    @jwt_required(optional=True)
+    @token_optional
     def get(self, blog_id):
         return BlogSchema().dump(find_blog(blog_id))
 
@@ -267,7 +268,7 @@ def visible_posts():
     """The condition a post must meet to be shown to whoever is asking: published, or their own draft.
 
     get_current_user() is the User of the request's token, or None when no token was sent: that needs
-    @jwt_required(optional=True) on the view. (`current_user is None` is never true: current_user is a proxy.)
+    @token_optional (auth.py) on the view. (`current_user is None` is never true: current_user is a proxy.)
     """
     reader = get_current_user()
     if reader is None:
