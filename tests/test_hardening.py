@@ -15,11 +15,13 @@ import itertools
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import jwt
 import marshmallow
 import pytest
 import requests
+import time_machine
 from flask_jwt_extended import create_access_token, current_user, jwt_required
 from sqlalchemy import event, inspect
 
@@ -646,6 +648,53 @@ def test_a_route_with_an_optional_token_refuses_the_header_a_protected_route_ref
         optional = client.get(path, headers={"Authorization": header})
         assert (optional.status_code, optional.get_json()) == (protected.status_code, protected.get_json()) != 200
     assert client.get("/blogs").status_code == 200, "without the header, anyone may read"
+
+
+# --- Tokens in a browser (from lesson 09) ---------------------------------------------------------------------
+
+def keep_alive(client, traveller, steps):
+    """GET /me with the client's access cookie every 10 minutes, `steps` times, as a user on the page does (or a
+    thief who keeps a login alive); the client keeps each renewed cookie. Returns (status, renewed) per request."""
+    answers = []
+    for _ in range(steps):
+        traveller.shift(timedelta(minutes=10))
+        response = client.get("/me")
+        renewed = any(header.startswith("access_token_cookie=") for header in response.headers.getlist("Set-Cookie"))
+        answers.append((response.status_code, renewed))
+    return answers
+
+
+@lessons_from(9)
+def test_an_access_token_of_a_header_client_is_never_renewed_through_a_cookie(lesson_id, make_app):
+    """The second review's attack: an access token stolen from a header client (its logs, its memory), sent back
+    as access_token_cookie before each expiry, was renewed each time, for as long as the login's refresh token
+    lived (14 days), by someone who never held that refresh token."""
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        client = make_app(lesson_id).test_client()
+        thief = client.application.test_client()
+        thief.set_cookie("access_token_cookie", token_of(client, "alice"))  # a header login's access token
+        answers = keep_alive(thief, traveller, steps=3)
+    assert answers == [(200, False), (401, False), (401, False)], "not renewed: it expires after its 15 minutes"
+
+
+@lessons_from(9)
+def test_implicit_renewals_end_a_set_time_after_the_refresh_cookie_was_last_shown(lesson_id, make_app):
+    """A browser's access cookie (copied, say, from a proxy's log: the refresh cookie goes to /refresh only) is
+    renewed until IMPLICIT_REFRESH_LIMIT after the login, then expires; only the refresh cookie starts a new chain
+    of renewals, as the page does by itself when a token has expired."""
+    limit = timedelta(hours=1)
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        client = make_app(lesson_id, IMPLICIT_REFRESH_LIMIT=limit, JWT_COOKIE_SECURE=False).test_client()
+        AuthActions(client).register("alice")
+        assert client.post("/login", json={"username": "alice", "password": PASSWORD, "cookies": True}).is_json
+        statuses = [status for status, _ in keep_alive(client, traveller, steps=12)]  # 2 hours of the 14 days
+        assert 401 in statuses, "the chain of renewals must end"
+        first_refused = timedelta(minutes=10) * (statuses.index(401) + 1)
+        assert limit < first_refused <= limit + timedelta(minutes=15 + 10), "the limit, plus the last token's life"
+        assert set(statuses[statuses.index(401):]) == {401}, "and it ends for good"
+        csrf = {"X-CSRF-TOKEN": client.get_cookie("csrf_refresh_token").value}
+        assert client.post("/refresh", headers=csrf).status_code == 200
+        assert keep_alive(client, traveller, steps=1) == [(200, True)], "a new chain, from the refresh cookie"
 
 
 @lessons_from(7)

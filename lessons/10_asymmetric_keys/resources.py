@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth import token_optional
 from blocklist import accepted_until, current_blocklist
-from cookies import cookie_answer
+from cookies import cookie_answer, renewal_claims
 from extensions import db
 from keys import current_keys, public_jwk
 from models import Blog, User, check_dummy_password
@@ -73,14 +73,15 @@ class Login(Resource):
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
         family = new_family()  # this login; /logout ends it
+        cookies = credentials["cookies"]  # a browser: the tokens go in httponly cookies, not in the body
         access_token = create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials),
-                                           additional_claims=login_claims(user, family))
+                                           additional_claims=login_claims(user, family) | renewal_claims(cookies))
         answer = {"access_token": access_token}
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
             answer["refresh_token"] = issue_refresh_token(user, family)
         refuse_if_password_changed(user)  # while it was being checked: see the function
         db.session.commit()
-        if credentials["cookies"]:  # a browser: the tokens go in httponly cookies, not in the body
+        if cookies:
             return cookie_answer(user, answer)
         return answer, 200
 
@@ -125,12 +126,13 @@ class Refresh(Resource):
         if presented is None:  # pruned since then: refuse it, as token_is_revoked would now
             abort(401, message="The token has been revoked. Log in again.", code="token_revoked")
         if retire(presented.jti):
-            claims = login_claims(current_user, presented.family)  # the same login goes on
+            cookies = get_jwt_request_location() == "cookies"  # a browser sent its refresh cookie: answer cookies
+            claims = login_claims(current_user, presented.family) | renewal_claims(cookies)  # the same login goes on
             access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
             refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
             tokens = {"access_token": access_token, "refresh_token": refresh_token}
-            if get_jwt_request_location() == "cookies":  # a browser sent its refresh cookie: answer cookies
+            if cookies:
                 return cookie_answer(current_user, tokens)
             return tokens, 200
         # it was used already, so it was copied: end its login, the access tokens the thief got included
