@@ -619,34 +619,33 @@ def test_the_table_of_boolean_fields_lists_every_one(lesson_id):
 
 
 @lessons_from(8)
-@pytest.mark.parametrize("value", [1, "true", 0, None], ids=["1", "text true", "0", "null"])
-def test_every_boolean_field_takes_json_true_or_false_only(lesson_id, make_app, value):
+def test_every_boolean_field_takes_json_true_or_false_only(lesson_id, make_app):
     """Lesson 09 took {"cookies": 1} as true: marshmallow's Boolean(truthy={True}) finds 1 in {True}."""
     client = app_with_blogs(make_app, lesson_id).test_client()
     alice = bearer(token_of(client, "alice"))
     assert client.post("/blogs", json=POST, headers=alice).status_code == 201
-    for name in boolean_fields(lesson_id):
+    for name, value in itertools.product(boolean_fields(lesson_id), [1, "true", 0, None]):
         field = name.split(".")[1]
         for method, path, body in BOOLEAN_FIELDS[name][1]:
             answer = getattr(client, method)(path, json={**body, field: value}, headers=alice)
-            assert answer.status_code == 400 and field in answer.get_json()["errors"], (method, path, answer.get_json())
+            assert answer.status_code == 400 and field in answer.get_json()["errors"], (value, method, path)
             assert not answer.headers.getlist("Set-Cookie")
     rows = table_rows(client.application, "blogs")
     assert [(row["title"], bool(row["published"])) for row in rows] == [("Hello", True)], "nothing changed"
 
 
 @lessons_from(8)
-@pytest.mark.parametrize("header", ["Basic YWxpY2U6cHc=", "a-token-without-bearer", "Bearer", ""],
-                         ids=["Basic", "no scheme", "Bearer alone", "empty"])
-def test_a_route_with_an_optional_token_refuses_the_header_a_protected_route_refuses(lesson_id, make_app, header):
+def test_a_route_with_an_optional_token_refuses_the_header_a_protected_route_refuses(lesson_id, make_app):
     """flask-jwt-extended's optional=True took a header that is not `Bearer <token>` for no header: anonymous."""
     client = app_with_blogs(make_app, lesson_id).test_client()
     alice = bearer(token_of(client, "alice"))
     assert client.post("/blogs", json=POST, headers=alice).status_code == 201
-    protected = client.post("/blogs", json=POST, headers={"Authorization": header})
-    for path in ("/blogs", "/blogs/1"):
-        optional = client.get(path, headers={"Authorization": header})
-        assert (optional.status_code, optional.get_json()) == (protected.status_code, protected.get_json()) != 200
+    for header in ["Basic YWxpY2U6cHc=", "a-token-without-bearer", "Bearer", ""]:
+        protected = client.post("/blogs", json=POST, headers={"Authorization": header})
+        for path in ("/blogs", "/blogs/1"):
+            optional = client.get(path, headers={"Authorization": header})
+            assert (optional.status_code, optional.get_json()) == (protected.status_code, protected.get_json()), header
+            assert optional.status_code == 401, header
     assert client.get("/blogs").status_code == 200, "without the header, anyone may read"
 
 
