@@ -438,6 +438,28 @@ def test_identical_lesson_folders_are_graded_once_and_a_one_byte_change_is_grade
     assert same == first and "23 of 23 tests pass" in same, "the reused result is the whole result"
 
 
+def test_without_bubblewrap_grading_refuses_unless_told_the_work_is_trusted(tmp_path):
+    """An instructor on a machine without bubblewrap (macOS, say) is told why in one line; --no-sandbox grades
+    anyway, and the gradebook and the report say the run was not sandboxed."""
+    submission = make_submission(tmp_path / "trusted")
+    no_bwrap = {"PATH": str(tmp_path / "empty"), "HOME": str(tmp_path)}
+    (tmp_path / "empty").mkdir()
+    command = [sys.executable, "-m", "course", "grade", str(submission), "--lessons", "01",
+               "--csv", str(tmp_path / "g.csv"), "--feedback", str(tmp_path / "feedback")]
+    refused = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=no_bwrap, timeout=120)
+    assert refused.returncode == 2 and not (tmp_path / "g.csv").exists()
+    assert refused.stderr.count("\n") == 1 and "bubblewrap is not installed" in refused.stderr and "--no-sandbox" in \
+        refused.stderr
+    trusted = subprocess.run([*command, "--no-sandbox"], cwd=ROOT, capture_output=True, text=True, env=no_bwrap,
+                             timeout=300)
+    assert trusted.returncode == 0, trusted.stderr[-2000:]
+    assert "NOT SANDBOXED" in trusted.stdout
+    with open(tmp_path / "g.csv") as file:
+        row = next(csv.DictReader(file))
+    assert (row["01_config"], row["sandboxed"]) == ("10", "NO")
+    assert 'id="unsandboxed"' in (tmp_path / "g.html").read_text()
+
+
 @pytest.mark.parametrize("make_path", [lambda tmp: tmp / "nope", lambda tmp: tmp / "work.zip"], ids=["missing", "file"])
 def test_a_path_that_is_not_a_submission_folder_is_an_error_that_names_it(tmp_path, make_path):
     (tmp_path / "work.zip").write_bytes(b"PK")
