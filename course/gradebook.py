@@ -8,7 +8,8 @@ file per submission, and a summary table.
 - The CSV is rewritten from those rows every time (a row added to the CSV by hand does not survive either).
 - Feedback is for the student: scores, TODOs, what failed in plain words. It never carries integrity flags or
   another student's name, and every text that comes from a submission (its name, messages its code raised) is
-  escaped for Markdown, or shown in a code block.
+  escaped for Markdown, or shown in a code block. A failing hidden test of the instructor's (tests/hidden/) is
+  named, never shown: no message, no traceback, no line of its source.
 """
 import csv
 import hashlib
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from course.lessons import ROOT
 from course.report import explain_failure, in_plain_words, requirements
+from course.runner import LessonRun
 from course.scoring import todo_shares
 
 FORMAT = 2  # the JSON gradebook's layout; a gradebook of another layout is started over only with --fresh
@@ -78,6 +80,7 @@ def lesson_entry(grade):
         "broken": scored.broken,
         "advice": grade.run.advice,
         "failed": [outcome.name for outcome in grade.run.outcomes if not outcome.passed],
+        "hidden_failed": hidden_failures(grade.run),
         "requirements": [{"words": requirement.words, "passed": requirement.passed,
                           "todos": sorted({n for outcome in requirement.outcomes for n in outcome.todos})}
                          for requirement in requirements(grade.run)],
@@ -205,15 +208,71 @@ def feedback_text(submission):
         if grade.run.problem:
             lines += ["Not graded as a whole:", "", *code_block([grade.run.problem], ""), ""]
             continue
-        failed = [requirement for requirement in requirements(grade.run) if not requirement.passed]
-        lines.append(f"{grade.run.passed} of {grade.run.total} tests pass." + ("" if failed else " Well done."))
+        failed, public = failed_requirements(grade.run), public_outcomes(grade.run)
+        hidden = hidden_failures(grade.run)
+        well_done = "" if failed or hidden else " Well done."
+        lines.append(f"{grade.run.passed} of {grade.run.total} tests pass.{well_done}")
         for requirement in failed:
-            lines += ["", *code_block(explain_failure(lesson, requirement.first_failure, grade.run.outcomes))]
+            lines += ["", *code_block(explain_failure(lesson, requirement.first_failure, public))]
+        if hidden:
+            lines += ["", HIDDEN_WORDS + "; ".join(hidden) + "."]
         lines.append("")
         if grade.run.advice:
             lines += ["Advice (it costs no points): your code raises these warnings; a later library version may "
                       "turn them into errors.", "", *code_block(grade.run.advice), ""]
     return "\n".join(lines)
+
+
+HIDDEN_WORDS = "The instructor's own tests that fail (your copy of the course does not have them): "
+
+
+def public_outcomes(run):
+    """The run's outcomes but the hidden tests': those may be explained to the student."""
+    return [outcome for outcome in run.outcomes if not outcome.hidden]
+
+
+def failed_requirements(run):
+    """The public requirements (one per test function) that failed."""
+    return [requirement for requirement in requirements(LessonRun(run.lesson_id, public_outcomes(run)))
+            if not requirement.passed]
+
+
+def hidden_failures(run, todo=None):
+    """The instructor's hidden tests that failed (those of TODO `todo` only, if given), in plain words, with
+    their TODOs: named, never their messages (a message would show what the test checks and how)."""
+    failed = {}
+    for outcome in run.outcomes:
+        if outcome.hidden and not outcome.passed and (todo is None or todo in outcome.todos):
+            failed.setdefault(in_plain_words(outcome.name), set()).update(outcome.todos)
+    return [f"{words} (TODO {', '.join(map(str, sorted(todos)))})" if todos else words
+            for words, todos in failed.items()]
+
+
+def todo_report(grade, number):
+    """Why TODO `number` of a graded lesson did not earn its share, as lines of plain text (Gradescope's test
+    entries and the GitHub summary show one TODO at a time): why the lesson was not graded, how the TODO fared
+    on its own, what broke, its public tests that failed (explained) and its hidden ones (named). Empty when the
+    TODO earned its share."""
+    scored, lesson = grade.scored, grade.lesson
+    if scored.done[number]:
+        return []
+    lines = [f"Not graded as a whole: {grade.run.problem}"] if grade.run.problem else []
+    alone = grade.partial.get(number)
+    if alone:
+        failed = f": {', '.join(in_plain_words(name) for name in alone.failed)}" if alone.failed else ""
+        lines.append(f"On its own: {alone.how}{failed}.")
+    if grade.partial_note:
+        lines.append(f"{grade.partial_note}.")
+    if scored.broken:
+        names = sorted({in_plain_words(name) for name in scored.broken})
+        lines.append(f"No TODO counts while something the starter did right is broken: {'; '.join(names)}.")
+    for requirement in failed_requirements(grade.run):
+        if number in requirement.first_failure.todos:
+            lines += explain_failure(lesson, requirement.first_failure, public_outcomes(grade.run))
+    hidden = hidden_failures(grade.run, number)
+    if hidden:
+        lines.append(HIDDEN_WORDS + "; ".join(hidden) + ".")
+    return lines
 
 
 def todo_lines(grade):

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from course.gradebook import write_atomically
 from course.integrity import integrity_flags
 from course.lesson_run import TAMPERED, run_lesson
-from course.lessons import LOCAL_FILES, ROOT
+from course.lessons import LOCAL_FILES, ROOT, test_files
 from course.partial_credit import grade_todos_alone
 from course.regions import REGION, lesson_files
 from course.runner import LessonRun
@@ -252,7 +252,7 @@ def calibration_key(lesson, sandboxed):
     folders = [ROOT / "course", ROOT / "solutions" / lesson.id] + (
         [ROOT / "solutions" / lesson.course_app] if lesson.course_app else [])
     files = [path for folder in folders for path in sorted(folder.rglob("*.py"))]
-    for path in [*files, ROOT / "tests" / "conftest.py", ROOT / "tests" / f"test_{lesson.id}.py"]:
+    for path in [*files, ROOT / "tests" / "conftest.py", *(ROOT / name for name in test_files(lesson))]:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()

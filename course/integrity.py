@@ -23,8 +23,9 @@ import tokenize
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
+from pathlib import Path
 
-from course.lessons import ROOT
+from course.lessons import HIDDEN_TESTS, ROOT
 from course.regions import REGION, lesson_files
 
 # What lesson code never imports: the test runner and its plugins, ways to run or stop other processes, the
@@ -151,8 +152,10 @@ PYTEST_CONFIGURATION = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "co
 def course_files_changed(repository):
     """What a repository-shaped submission changed of the course's own files (grading ignores them all)."""
     flags = []
-    for part in ("tests", "course"):
-        if (repository / part).is_dir() and file_digests(repository / part) != file_digests(ROOT / part):
+    # A student's copy of the course never has the instructor's hidden tests: they are not compared.
+    for part, leave_out in (("tests", Path(HIDDEN_TESTS).relative_to("tests")), ("course", None)):
+        theirs, ours = file_digests(repository / part, leave_out), file_digests(ROOT / part, leave_out)
+        if (repository / part).is_dir() and theirs != ours:
             flags.append(f"its {part}/ differs from the course's (grading used the course's own)")
     if digest(repository / "pyproject.toml") not in (None, digest(ROOT / "pyproject.toml")):
         flags.append("its pyproject.toml (the pytest configuration) differs from the course's (grading used the "
@@ -164,8 +167,10 @@ def course_files_changed(repository):
     return flags
 
 
-def file_digests(folder):
-    return {str(path): digest(folder / path) for path in lesson_files(folder)}
+def file_digests(folder, leave_out=None):
+    """{file: its digest} of every file of `folder` but those under its subfolder `leave_out`."""
+    return {str(path): digest(folder / path) for path in lesson_files(folder)
+            if leave_out is None or not path.is_relative_to(leave_out)}
 
 
 def digest(path):

@@ -18,6 +18,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from course.lessons import HIDDEN_TESTS, test_files
 from course.loader import IMPORT_FAILED
 from course.runner import (COULD_NOT_START, LessonRun, TestOutcome, last_line, message_of, read_warnings,
                            why_not_started)
@@ -37,7 +38,7 @@ def run_lesson(lesson, lessons_folder, limits, work, only_todo=None, read_only=(
     plan = PlanReader(plan_reader)
     log = f"{SCRATCH if sandboxed else scratch}/report.jsonl"
     command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
-               "-p", "course.grading_plugin", f"--grading-plan-fd={plan_writer}", f"tests/test_{lesson.id}.py",
+               "-p", "course.grading_plugin", f"--grading-plan-fd={plan_writer}", *test_files(lesson),
                f"--target={lessons_folder}", "-q", "--tb=native", "-s",
                *([f"--only-todo={only_todo}"] if only_todo is not None else [])]
     result = run_sandboxed(command, scratch, lessons_folder, limits, read_only, pass_fds=[plan_writer],
@@ -88,7 +89,8 @@ def verdict(lesson, plan, log, result, folder):
     for opaque, planned in plan.items():
         if "canary" in planned:
             continue
-        outcome = TestOutcome(planned["name"].split("::", 1)[1], todos=planned["todos"])
+        outcome = TestOutcome(planned["name"].split("::", 1)[1], todos=planned["todos"],
+                              hidden=planned["name"].startswith(f"{HIDDEN_TESTS}/"))
         report = reports.get(opaque)
         if report and report["finished"]:
             outcome.passed, outcome.message, outcome.finished = report["passed"], report["message"], True

@@ -7,6 +7,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Path(__file__).with_name("lessons.toml")
 NAMED_TARGETS = ("solutions", "lessons")
+# The instructor's hidden tests: modules named like the public ones (tests/hidden/test_01_config.py), run by the
+# grader with the public ones and left out of the student edition (course/student_edition.py).
+HIDDEN_TESTS = "tests/hidden"
 # What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state.
 LOCAL_FILES = ("__pycache__", ".pytest_cache", ".env", "instance", "*.db", ".course-hints.json",
                "keys", "*.pem")  # lesson 10: key pairs made by `course serve` or `flask --app keytool make-keys`
@@ -53,6 +56,13 @@ def find_lesson(key):
             return lesson
     known = ", ".join(lesson.id for lesson in all_lessons())
     raise LookupError(f"no lesson {key!r}; the lessons are: {known}")
+
+
+def test_files(lesson, root=ROOT):
+    """The test modules of a lesson, relative to `root`: its public tests, and the instructor's hidden ones when
+    there are some."""
+    hidden = f"{HIDDEN_TESTS}/test_{lesson.id}.py"
+    return [f"tests/test_{lesson.id}.py", *([hidden] if (root / hidden).is_file() else [])]
 
 
 def target_folder(target):

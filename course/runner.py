@@ -31,6 +31,7 @@ class TestOutcome:
     todos: list = field(default_factory=list)
     finished: bool = False
     raised_in_todo: int = None  # the TODO region whose code raised the test's exception, if one did
+    hidden: bool = False  # one of the instructor's hidden tests: feedback names it, never shows its message
 
 
 @dataclass
