@@ -3,15 +3,18 @@ run (counted in its plan), they count toward the TODOs they mark, and a student'
 without its message or its source. (That export-student leaves them out: tests/test_student_edition.py; that they
 cost a buggy TODO its points on Gradescope: tests/test_gradescope.py.)
 """
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from course.gradebook import feedback_text, todo_report
 from course.grading import LessonGrade, SubmissionGrade
+from course.integrity import course_files_changed
 from course.lesson_run import read_reports
-from course.lessons import HIDDEN_TESTS, ROOT, all_lessons, find_lesson
+from course.lessons import HIDDEN_TESTS, LOCAL_FILES, ROOT, all_lessons, find_lesson
 from course import runner
 from course.sandbox import sandbox_problem
 from servers import missing
@@ -70,3 +73,14 @@ def test_course_grade_runs_the_hidden_tests_and_counts_them(graded):
     assert EXAMPLE_WORDS in feedback
     source = [line.strip() for line in EXAMPLE.read_text().splitlines() if len(line.strip()) > 20]
     assert source and not [line for line in source if line in feedback], "no line of the hidden test's source"
+
+
+def test_a_students_copy_of_the_course_without_the_hidden_tests_is_not_flagged(tmp_path):
+    """A repository made from the student edition has tests/ without tests/hidden/: that is not a change."""
+    ignore = shutil.ignore_patterns(*LOCAL_FILES, Path(HIDDEN_TESTS).name)
+    for part in ("course", "tests"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    assert course_files_changed(tmp_path) == []
+    (tmp_path / "tests" / "test_01_config.py").write_text("def test_nothing():\n    pass\n")
+    assert course_files_changed(tmp_path) == ["its tests/ differs from the course's (grading used the course's own)"]
