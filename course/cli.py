@@ -216,12 +216,19 @@ def grade(args):
 
 
 def export_student(args):
-    """Write the student edition of the course (no solutions/) to a new folder: a Classroom template or a zip."""
-    from course.classroom import export_student as export
+    """Write the student edition of the course (course/student_edition.py): a template repository, or a zip."""
+    from course.student_edition import export_student as export
 
-    count = export(args.destination)
-    print(f"Wrote {count} files to {args.destination} (no solutions/). Make it the first commit of the Classroom "
-          "template: the autograding workflow grades with the files of that commit.")
+    files, local_edits = export(args.destination, args.upto)
+    upto = f", lessons up to {find_lesson(args.upto).id}" if args.upto else ""
+    print(f"Wrote {len(files)} files to {args.destination}: git's last commit, without solutions/ or the hidden "
+          f"tests{upto}.")
+    if args.upto:
+        print("Each starter holds the answers of the lesson before it: hand out a later lesson with a new export.")
+    if local_edits:
+        shown = ", ".join(local_edits[:10]) + (f" and {len(local_edits) - 10} more" if len(local_edits) > 10 else "")
+        print(f"warning: left out, as git has not committed them: {shown}. Commit them and export again to include "
+              "them.", file=sys.stderr)
     return 0
 
 
@@ -291,8 +298,10 @@ def build_parser():
     sub.add_argument("--no-sandbox", action="store_true", help="run the submissions' code without the bubblewrap "
                                                                "sandbox: only for work you trust")
 
-    sub = command("export-student", export_student, "write the course without solutions/, for students")
+    sub = command("export-student", export_student, "write what git has committed of the course, without "
+                                                     "solutions/ or the hidden tests, for students")
     sub.add_argument("destination", help="a new (or empty) folder")
+    sub.add_argument("--upto", metavar="NN", help="stop the course at this lesson (later lessons are left out)")
 
     command("notebooks", notebooks, "re-run every notebook against solutions/ and save its outputs")
     return parser
