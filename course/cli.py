@@ -232,6 +232,17 @@ def export_student(args):
     return 0
 
 
+def gradescope(args):
+    """Write a Gradescope autograder (course/gradescope.py) for some lessons."""
+    from course.gradescope import write_bundle
+
+    lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
+    count = write_bundle(lessons, args.output, args.visibility)
+    print(f"Wrote {args.output} ({count} files; lessons {', '.join(lesson.id for lesson in lessons)}). Upload it as "
+          "the assignment's autograder on Gradescope (Configure Autograder: Zip file upload).")
+    return 0
+
+
 # --- Course developers -------------------------------------------------------------------------------------
 
 def notebooks(args):
@@ -302,6 +313,12 @@ def build_parser():
                                                      "solutions/ or the hidden tests, for students")
     sub.add_argument("destination", help="a new (or empty) folder")
     sub.add_argument("--upto", metavar="NN", help="stop the course at this lesson (later lessons are left out)")
+
+    sub = command("gradescope", gradescope, "write a Gradescope autograder (a zip) that grades some lessons")
+    sub.add_argument("--lessons", help="the lessons it grades, e.g. 01,02 (default: all)")
+    sub.add_argument("--output", default="autograder.zip", help="the zip to write (default: autograder.zip)")
+    sub.add_argument("--visibility", default="visible", help="when students see each TODO's result: visible "
+                     "(default), after_due_date, after_published or hidden (Gradescope's settings)")
 
     command("notebooks", notebooks, "re-run every notebook against solutions/ and save its outputs")
     return parser

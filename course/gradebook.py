@@ -260,7 +260,7 @@ def todo_report(grade, number):
     alone = grade.partial.get(number)
     if alone:
         failed = f": {', '.join(in_plain_words(name) for name in alone.failed)}" if alone.failed else ""
-        lines.append(f"On its own: {alone.how}{failed}.")
+        lines.append(f"{alone.how[0].upper()}{alone.how[1:]}{failed}.")
     if grade.partial_note:
         lines.append(f"{grade.partial_note}.")
     if scored.broken:
