@@ -232,6 +232,22 @@ def export_student(args):
     return 0
 
 
+def github_feedback(args):
+    """Grade one repository's lessons for the push feedback workflow (course/github_feedback.py)."""
+    from course.github_feedback import github_feedback as feedback
+    from course.grading import GradingError
+
+    lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
+    try:
+        submission = feedback(args.repository, lessons, args.summary, args.json)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{submission.total:g} of {submission.maximum} points (advice, not a grade); the summary is in "
+          f"{args.summary}, the gradebook in {args.json}")
+    return 0
+
+
 def gradescope(args):
     """Write a Gradescope autograder (course/gradescope.py) for some lessons."""
     from course.gradescope import write_bundle
@@ -313,6 +329,14 @@ def build_parser():
                                                      "solutions/ or the hidden tests, for students")
     sub.add_argument("destination", help="a new (or empty) folder")
     sub.add_argument("--upto", metavar="NN", help="stop the course at this lesson (later lessons are left out)")
+
+    sub = command("github-feedback", github_feedback, "grade a repository's lessons/ for the feedback workflow "
+                                                       "(.github/workflows/lesson-feedback.yml)")
+    sub.add_argument("repository", help="the student's repository (a folder)")
+    sub.add_argument("--lessons", help="only these lessons, e.g. 01,02 (default, or empty: all)")
+    sub.add_argument("--summary", required=True, help="the Markdown file to append the summary to "
+                                                      "($GITHUB_STEP_SUMMARY)")
+    sub.add_argument("--json", required=True, help="the gradebook to write (a CSV is written beside it)")
 
     sub = command("gradescope", gradescope, "write a Gradescope autograder (a zip) that grades some lessons")
     sub.add_argument("--lessons", help="the lessons it grades, e.g. 01,02 (default: all)")

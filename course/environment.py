@@ -6,7 +6,7 @@ import sys
 from course.lessons import ROOT
 
 # The modules the lessons, their tests and the `course` command import, and the package that installs each:
-# all in requirements-grading.txt, which is all GitHub Classroom installs before `course check`.
+# all in requirements-grading.txt, which is all the Gradescope bundle and the push feedback workflow install.
 NEEDED = {
     "flask": "flask",
     "flask_restful": "flask-restful",

@@ -1,6 +1,7 @@
-"""How a lesson is scored. One rule, used by `course grade`, `course check`/`progress` and GitHub Classroom.
+"""How a lesson is scored. One rule, used by `course grade`, `course check`/`progress`, the Gradescope bundle and
+the push feedback workflow.
 
-- A lesson's points are split over its TODOs in whole points (Classroom counts whole points only):
+- A lesson's points are split over its TODOs in whole points (a gradebook of whole numbers, one test per TODO):
   20 points over 3 TODOs gives 7, 7 and 6.
 - A TODO's share is earned when every test marked `@pytest.mark.todo(n)` for it passes, in every variant
   (a test marked with several TODOs counts for each of them).
