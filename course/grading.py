@@ -307,10 +307,14 @@ def use_course_files(lesson, folder):
 
 def find_lessons(folder, lessons):
     """The folder that holds a submission's lesson folders: the submission itself, its lessons/, or either one
-    level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none."""
+    level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none. No link inside the
+    submission is followed: a lessons/ that links to the course's solutions/ (no secret path on Gradescope) holds no
+    lessons. (`folder` itself is the instructor's: it may be a link.)"""
+    folder = folder.resolve()
+
     def holds_lessons(candidate):
-        return any((candidate / lesson.id).is_dir() and not (candidate / lesson.id).is_symlink()
-                   for lesson in lessons)
+        return not candidate.is_symlink() and any(
+            (candidate / lesson.id).is_dir() and not (candidate / lesson.id).is_symlink() for lesson in lessons)
 
     for candidate in (folder, folder / "lessons"):
         if holds_lessons(candidate):

@@ -6,7 +6,8 @@ grades with the course's grader and writes results.json as Gradescope's specific
 Graded (lesson 01 only, the references timed once for all runs, as setup.sh does): the reference, laid out as a
 repository; an untouched starter, uploaded as bare lesson folders; a broken lesson (its app.py raises, at import,
 an error with 30 000 characters of text and HTML in it); a buggy one, whose TODO 2 passes every public test and
-fails the instructor's hidden one; and the starter again where bubblewrap is not on the PATH.
+fails the instructor's hidden one; the starter again where bubblewrap is not on the PATH; and a lessons/ that is a
+link to the bundle's solutions/.
 """
 import json
 import os
@@ -44,7 +45,12 @@ def sandbox_installed():
 
 
 def submission(kind, folder):
-    """A student's upload: a repository, or bare lesson folders."""
+    """A student's upload: a repository, or bare lesson folders; or a lessons/ that links to the course's solutions
+    in the bundle (Gradescope's paths are no secret)."""
+    if kind == "linked":
+        folder.mkdir()
+        (folder / "lessons").symlink_to(folder.parent / "source" / "solutions")
+        return folder
     lesson = folder / "lessons" / "01_config" if kind == "reference" else folder / "01_config"
     shutil.copytree(ROOT / ("lessons" if kind in ("starter", "unsandboxed") else "solutions") / "01_config", lesson,
                     ignore=IGNORE)
@@ -91,7 +97,7 @@ def graded(bundle, tmp_path_factory):
         assert result.returncode == 0, result.stderr[-3000:]
         return {"results": json.loads((root / "results" / "results.json").read_text()), "stdout": result.stdout}
 
-    kinds = ["reference", "starter", "broken", "buggy", "unsandboxed"]
+    kinds = ["reference", "starter", "broken", "buggy", "unsandboxed", "linked"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(kinds, pool.map(run, kinds), strict=True))
 
@@ -123,7 +129,7 @@ def test_a_bundle_of_a_browser_lesson_installs_a_browser(tmp_path):
         write_bundle([find_lesson("01")], tmp_path / "other.zip", visibility="sometimes")
 
 
-@pytest.mark.parametrize("kind", ["reference", "starter", "broken", "buggy", "unsandboxed"])
+@pytest.mark.parametrize("kind", ["reference", "starter", "broken", "buggy", "unsandboxed", "linked"])
 def test_results_json_has_the_fields_of_gradescopes_specification(graded, kind):
     results = graded[kind]["results"]
     assert set(results) <= TOP_FIELDS and {"score", "execution_time", "output", "tests"} <= set(results)
@@ -171,3 +177,9 @@ def test_without_a_sandbox_the_results_say_so_first(graded):
     assert results["output"].startswith("NOT SANDBOXED: this container does not let the grader make its sandbox")
     assert results["score"] == 0 and "NOT SANDBOXED" in graded["unsandboxed"]["stdout"]
     assert not graded["reference"]["results"]["output"].startswith("NOT SANDBOXED")
+
+
+def test_a_link_to_the_bundles_solutions_is_not_graded_as_the_students_work(graded):
+    """It scored full marks before the grader stopped following links inside a submission (find_lessons)."""
+    results = graded["linked"]["results"]
+    assert results["score"] == 0 and "Not graded: no lessons found" in results["output"]
