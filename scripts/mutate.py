@@ -252,17 +252,24 @@ def describe(mutant, reference):
 # --- scripts/mutants.toml ---------------------------------------------------------------------------------
 
 def edit_of(entry, reference):
-    """The reference with an entry's `find` replaced by its `replace`; `find` must occur once, inside a region."""
+    """The reference with an entry's `find` replaced by its `replace`, the TODO it changes and the line.
+
+    `find` must occur once in the file; it may take in lines around the change (a TODO line, to tell four
+    identical lines apart), but what changes must lie inside one TODO region."""
     where = f"scripts/mutants.toml, {entry['lesson']} {entry['file']}: {entry['find']!r}"
     if reference.count(entry["find"]) != 1:
         raise SystemExit(f"{where} occurs {reference.count(entry['find'])} times in the reference, not once")
-    start = reference.index(entry["find"])
-    first = reference.count("\n", 0, start) + 1
-    last = first + entry["find"].count("\n")
-    todo = todo_of(regions(reference), first, last)
+    mutated = reference.replace(entry["find"], entry["replace"])
+    same_start = next((index for index, (old, new) in enumerate(zip(reference, mutated)) if old != new),
+                      min(len(reference), len(mutated)))
+    same_end = next((index for index, (old, new) in enumerate(zip(reference[::-1], mutated[::-1])) if old != new),
+                    min(len(reference), len(mutated)))
+    first = reference.count("\n", 0, same_start) + 1
+    last = reference.count("\n", 0, max(same_start, len(reference) - same_end))
+    todo = todo_of(regions(reference), first, max(first, last))
     if todo is None:
-        raise SystemExit(f"{where} is not inside a TODO region")
-    return reference.replace(entry["find"], entry["replace"]), todo, first
+        raise SystemExit(f"{where} changes lines {first}-{last}, which are not inside one TODO region")
+    return mutated, todo, first
 
 
 def read_toml():
@@ -367,7 +374,8 @@ def check_lesson(lesson, jobs):
             if mutant.outcome == "killed":
                 mark = "killed by " + mutant.detail
             else:
-                mark = "equivalent" if mutant.equivalent else "SURVIVED"
+                mark = "equivalent" if mutant.equivalent else \
+                    f"SURVIVED: {code(mutant.before)} → {code(mutant.after)}"
             if mutant.equivalent and mutant.outcome == "killed":
                 mark += " (listed as equivalent in scripts/mutants.toml: remove it there)"
             print(f"  {mutant.name()}: {mark}", flush=True)
