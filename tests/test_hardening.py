@@ -78,7 +78,7 @@ def token_of(client, username):
 
 # --- Login: the answer and the work do not depend on whether the user exists (from lesson 02) ---------------
 
-@lessons_from(2)
+@lessons_from(3)  # lesson 02's own tests check its TODO 2 (test_an_unknown_user_costs_the_same_hashing_...)
 def test_an_unknown_user_costs_one_hash_check_like_a_wrong_password(lesson_id, make_app, monkeypatch):
     client = make_app(lesson_id).test_client()
     AuthActions(client).register("alice")
