@@ -1,7 +1,9 @@
 """The course checks that each lesson keeps the fixes of the attack review (issue 11), from the lesson that
 introduced a fix to the last one in lessons.toml, so lessons added later are checked too (but a capstone, whose app
 is vulnerable on purpose). It runs against the reference solutions only (see conftest.py), with TESTING off as in
-production, on the database --database names.
+production, on the database --database names. What lies inside a TODO region of the lesson that introduced it is
+tested by that lesson's own tests (tests/test_NN_slug.py, which grade the learner's code too); here it is checked
+from the next lesson on, where the same code is outside any region (issue 27).
 
 Two kinds of checks:
 - inputs an attacker would send, through the test client: none may give a 5xx or leak who has an account;
@@ -134,7 +136,7 @@ def test_a_deleted_users_id_is_never_reused(lesson_id, make_app):
 
 # --- Tokens, ids and lists (from lesson 03) ------------------------------------------------------------------
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's own tests check its TODO 2 (load_user) on this
 def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
     app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
@@ -147,7 +149,7 @@ def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
     assert table_rows(app, "blogs") == []
 
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's TODO 2: tested in test_03
 def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(lesson_id, make_app):
     """Test-client requests sent inside an app context the caller pushed share it, flask.g and the database session
     included (Flask reuses the app context it finds). A user kept in g for one token check must not answer for
@@ -164,7 +166,7 @@ def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(lesson
     assert response.status_code == 401, response.get_data(as_text=True)
 
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's TODO 2 (load_user): tested in test_03
 def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     """What a protected request adds to flask-jwt-extended's decorator, in round trips (docs/cost-of-auth.md):
     one query for the user (load_user) and, from lesson 07, one question to the blocklist. The blocklist check
@@ -208,7 +210,7 @@ def test_with_the_blocklist_in_redis_a_protected_request_sends_one_command(lesso
     assert sent == 1
 
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's own tests check the same on the learner's code
 def test_strange_tokens_and_ids_get_a_4xx(lesson_id, make_app):
     app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
