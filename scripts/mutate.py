@@ -393,6 +393,11 @@ the lesson's tests against each. A mutant the tests fail on is *killed*. One the
 a requirement asks for (*equivalent*: `scripts/mutants.toml` says why, for each) or *survives*, which means a
 requirement is not tested. The goal is no survivor.
 
+The generic operators: a comparison swapped or negated, `and`/`or` swapped, a `not` removed or a condition
+negated, a number +1 and -1, `True`/`False` swapped, a string that is not prose wrapped in `XX` (a name, a code,
+a key; a message's words are the learner's own), a statement removed, a decorator removed, `return x` made
+`return None`, one argument dropped from a call. Each mutant is tested like a learner's work, on SQLite.
+
 It takes minutes, so it is not part of the README's test command. Run it after changing a lesson's TODO regions
 or its tests:
 
@@ -422,7 +427,7 @@ def section(result, version):
         if mutants:
             lines += [f"{title}:", ""]
             lines += [f"- {mutant.name()}: {code(mutant.before)} → {code(mutant.after)}"
-                      + (f". {mutant.equivalent}" if mutant.equivalent else "")
+                      + (f": {mutant.equivalent}" if mutant.equivalent else "")
                       + (f" (slip: {mutant.why})" if mutant.why else "") for mutant in mutants]
             lines.append("")
     return "\n".join(lines) + "\n"
@@ -450,8 +455,11 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     arguments = parser.parse_args()
-    lessons = [find_lesson(key.strip()) for key in arguments.lessons.split(",")] if arguments.lessons \
-        else all_lessons()
+    try:
+        lessons = [find_lesson(key.strip()) for key in arguments.lessons.split(",")] if arguments.lessons \
+            else all_lessons()
+    except LookupError as error:
+        parser.error(str(error))
     if arguments.list:
         for lesson in lessons:
             for mutant in lesson_mutants(lesson):
