@@ -6,6 +6,7 @@ test_html_report.py); each test checks one promise about it.
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -288,7 +289,7 @@ def test_identical_lesson_folders_are_graded_once_and_a_one_byte_change_is_grade
         rows = {row["submission"]: row["01_config"] for row in csv.DictReader(file)}
     assert rows == {"first": "10", "same": "10", "one_byte_more": "0"}
     first, same = ((tmp_path / "feedback" / f"{name}.md").read_text().split("## 01")[1] for name in ("first", "same"))
-    assert same == first and "23 of 23 tests pass" in same, "the reused result is the whole result"
+    assert same == first and re.search(r"\b(\d+) of \1 tests pass", same), "the reused result is the whole result"
 
 
 @pytest.mark.parametrize("make_path", [lambda tmp: tmp / "nope", lambda tmp: tmp / "work.zip"], ids=["missing", "file"])
