@@ -180,25 +180,37 @@ def file_times(folder):
 
 def grade(args):
     """Grade submissions: a gradebook, a feedback file per submission, an HTML report, and a summary table."""
-    from course.gradebook import run_stamp, summary_table, write_csv, write_feedback, write_json  # needs tqdm
-    from course.grading import grade_all
+    from course.gradebook import run_stamp, summary_table, write_feedback, write_gradebook  # needs tqdm
+    from course.grading import GradingError, grade_all
     from course.html_report import write_html
 
     lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
-    submissions = grade_all([Path(folder) for folder in args.submissions], lessons, args.jobs, args.timeout)
+    try:
+        submissions = grade_all([Path(folder) for folder in args.submissions], lessons, args.jobs,
+                                sandboxed=not args.no_sandbox, budget=args.budget, timeout=args.timeout)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     stamp = run_stamp()
-    names, changes = write_csv(submissions, lessons, Path(args.csv), stamp, args.fresh)
-    if args.json:
-        write_json(submissions, Path(args.json), stamp, args.fresh)
-    write_feedback(submissions, Path(args.feedback), names)
-    html = Path(args.html or Path(args.csv).with_suffix(".html"))
-    write_html(submissions, lessons, html, Path(args.feedback), stamp)
+    csv_path = Path(args.csv)
+    json_path = Path(args.json or csv_path.with_suffix(".json"))
+    rows, changes, untrusted, changed_csv = write_gradebook(submissions, lessons, json_path, csv_path, stamp,
+                                                            not args.no_sandbox, args.fresh)
+    write_feedback(submissions, Path(args.feedback), {row["submission"] for row in rows})
+    html = Path(args.html or csv_path.with_suffix(".html"))
+    write_html(rows, lessons, html, Path(args.feedback), stamp, untrusted)
     print(summary_table(submissions, lessons))
     reused = sum(grade.reused for submission in submissions for grade in submission.grades)
     print(f"\n{reused} lesson folders had the same files as one graded before them in this run: "
           "their tests ran once, for the first.")
-    print(f"\nGradebook {args.csv}: {changes}" + (f" (also {args.json})" if args.json else "")
-          + f"; feedback in {args.feedback}/")
+    if args.no_sandbox:
+        print("\nNOT SANDBOXED (--no-sandbox): the submissions' code ran with your rights. The gradebook and the "
+              "report say so.")
+    for names, what in ((untrusted, "rows of the JSON gradebook"), (changed_csv, "rows of the CSV")):
+        if names:
+            print(f"\nDropped {len(names)} {what} that the grader did not write (changed or added since): "
+                  f"{', '.join(names)}. Grade those submissions again.")
+    print(f"\nGradebook {csv_path} and {json_path}: {changes}; feedback in {args.feedback}/")
     print(f"Report: {html}")
     return 0
 
@@ -264,15 +276,20 @@ def build_parser():
     sub = command("grade", grade, "grade submissions (folders laid out like this repository or like lessons/)")
     sub.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     sub.add_argument("--csv", default="grades.csv", help="gradebook to write (default: grades.csv)")
-    sub.add_argument("--json", help="also write the gradebook, with details, as JSON")
+    sub.add_argument("--json", help="the gradebook with every detail, the record grading again reads (default: "
+                                    "the CSV's name with .json)")
     sub.add_argument("--html", help="the class report to write (default: the CSV's name with .html)")
     sub.add_argument("--feedback", default="feedback", help="folder for one feedback file per submission")
     sub.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default: 1)")
-    sub.add_argument("--timeout", type=float, default=60,
-                     help="seconds each lesson's tests may take (a submission's run: that much per lesson it runs)")
+    sub.add_argument("--timeout", type=float, help="seconds each lesson's tests may take (default: 10 times the "
+                                                   "reference's time on this machine, at least 10 s)")
+    sub.add_argument("--budget", type=float, default=120,
+                     help="seconds of tests for one submission, all its lessons together (default: 120)")
     sub.add_argument("--lessons", help="grade only these lessons, e.g. 01,02 (default: all)")
     sub.add_argument("--fresh", action="store_true", help="start the gradebook over instead of updating the rows "
                                                           "of the submissions graded again")
+    sub.add_argument("--no-sandbox", action="store_true", help="run the submissions' code without the bubblewrap "
+                                                               "sandbox: only for work you trust")
 
     sub = command("export-student", export_student, "write the course without solutions/, for students")
     sub.add_argument("destination", help="a new (or empty) folder")

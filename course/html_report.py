@@ -1,13 +1,16 @@
-"""The instructor's view of a grading run: one self-contained HTML file (inline CSS and SVG, no script, nothing
+"""The instructor's view of the class: one self-contained HTML file (inline CSS and SVG, no script, nothing
 fetched), so it can be mailed or attached to an LMS.
+
+It is drawn from the whole gradebook (course/gradebook.py's JSON rows), not from one run: grading one student
+again updates that student's row, and the report still shows the class. What needs a look comes first: the
+integrity flags, submissions with similar TODO code (side by side), and the heat map of every student's lessons;
+then the class's figures and what to explain again.
 
 Python only counts (totals, shares, which requirements fail most often); the Jinja2 template
 (templates/report.html.j2) lays the numbers out as tables and draws the charts as SVG. Autoescaping is on:
-submission names and test messages come from students, and must show as text, never run as HTML.
-
-It reads only a few attributes of the grading results (course/grading.py): a submission's name, total, maximum,
-grades, problem and flags, and a grade's lesson, score, scored TODOs and run (its problem and test outcomes).
+submission names, messages and code come from students, and must show as text, never run as HTML.
 """
+import difflib
 import os
 import statistics
 from dataclasses import dataclass, field
@@ -15,13 +18,14 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from course.report import requirements
-
 HISTOGRAM_BINS = 10  # totals in steps of 10% of the maximum
 MOST_FAILED = 10  # how many requirements the "explain again" list shows
 # Why a lesson was not graded, in a word or two, from the words of its reason (first match wins).
 KINDS = [
     ("no lessons found", "no lessons found"),
+    ("tampered with", "tampered"),
+    ("not run:", "out of time"),
+    ("did not start within", "timeout"),
     ("did not finish within", "timeout"),
     ("is missing", "missing lesson"),
     ("is empty", "empty lesson"),
@@ -67,12 +71,24 @@ class Struggle:
     students: list = field(default_factory=list)
 
 
-def write_html(submissions, lessons, path, feedback_folder, stamp):
-    """Write the report of graded `submissions` to `path`; each student's name links to their feedback file.
-    `stamp` is the run's (time, course version), as course.gradebook.run_stamp gives it."""
+@dataclass
+class SimilarPair:
+    """Two submissions with the same or nearly the same TODO code for a lesson, and their code side by side."""
+
+    lesson_id: str
+    names: tuple
+    ratio: float
+    rows: list  # [(left line, right line, whether they differ)]
+
+
+def write_html(rows, lessons, path, feedback_folder, stamp, untrusted=()):
+    """Write the report of the gradebook's `rows` (course/gradebook.py) to `path`; each student's name links to
+    their feedback file. `stamp` is this run's (time, course version); `untrusted` names rows that were dropped
+    because the grader had not written them."""
     environment = Environment(loader=PackageLoader("course", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    students = [student_row(submission, path, feedback_folder) for submission in submissions]
+    by_id = {lesson.id: lesson for lesson in lessons}
+    students = [student_row(row, lessons, path, feedback_folder) for row in rows]
     maximum = sum(lesson.points for lesson in lessons)
     html = environment.get_template("report.html.j2").render(
         lessons=lessons,
@@ -82,21 +98,28 @@ def write_html(submissions, lessons, path, feedback_folder, stamp):
         histogram=histogram([student.total for student in students], maximum),
         not_graded=not_graded(students, lessons),
         flagged=[student for student in students if student.flags],
-        pass_shares=pass_shares(submissions, lessons),
-        todos=todos_done(submissions, lessons),
-        struggles=struggles(submissions),
+        similar=similar_pairs(rows),
+        untrusted=list(untrusted),
+        unsandboxed=[row["submission"] for row in rows if not row.get("sandboxed", True)],
+        pass_shares=pass_shares(rows, lessons),
+        todos=todos_done(rows, lessons),
+        struggles=struggles(rows, by_id),
         run_at=stamp[0].replace("T", " "),
         version=stamp[1],
     )
-    path.write_text(html, encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(html, encoding="utf-8")
+    os.replace(partial, path)
 
 
-def student_row(submission, report_path, feedback_folder):
-    feedback = os.path.relpath(feedback_folder / f"{submission.name}.md", report_path.parent)
-    cells = [Cell(grade.score, grade.lesson.points, grade.run.problem) for grade in submission.grades]
+def student_row(row, lessons, report_path, feedback_folder):
+    feedback = os.path.relpath(feedback_folder / f"{row['submission']}.md", report_path.parent)
+    cells = [Cell(row["lessons"][lesson.id]["score"], lesson.points, row["lessons"][lesson.id]["problem"])
+             for lesson in lessons]
     # quote(): a name with "#", "?", "%" or spaces must still link to its own file
-    return Student(submission.name, submission.total, submission.maximum, quote(feedback.replace(os.sep, "/")),
-                   cells, submission.problem, submission.flags)
+    return Student(row["submission"], row["total"], row["max"], quote(feedback.replace(os.sep, "/")),
+                   cells, row["problem"], row["flags"])
 
 
 def kind_of(reason):
@@ -120,6 +143,30 @@ def not_graded(students, lessons):
             "submissions": len({row[0].name for row in rows})}
 
 
+def similar_pairs(rows):
+    """Each pair of similar submissions once, with their TODO code side by side, most alike first."""
+    pairs = {}
+    for row in rows:
+        for pair in row.get("similar", []):
+            names = tuple(sorted((row["submission"], pair["other"])))
+            key = (pair["lesson"], names)
+            if key not in pairs and all(name in pair["code"] for name in names):
+                left, right = (pair["code"][name].splitlines() for name in names)
+                pairs[key] = SimilarPair(pair["lesson"], names, pair["ratio"], side_by_side(left, right))
+    return sorted(pairs.values(), key=lambda pair: (-pair.ratio, pair.lesson_id, pair.names))
+
+
+def side_by_side(left, right):
+    """[(left line, right line, whether they differ)] lined up by difflib."""
+    lines = []
+    for tag, left_start, left_end, right_start, right_end in difflib.SequenceMatcher(None, left, right).get_opcodes():
+        chunk_left, chunk_right = left[left_start:left_end], right[right_start:right_end]
+        for index in range(max(len(chunk_left), len(chunk_right))):
+            lines.append((chunk_left[index] if index < len(chunk_left) else "",
+                          chunk_right[index] if index < len(chunk_right) else "", tag != "equal"))
+    return lines
+
+
 def histogram(totals, maximum):
     """How many totals fall in each tenth of the maximum (a full score counts in the last tenth)."""
     counts = [0] * HISTOGRAM_BINS
@@ -129,43 +176,32 @@ def histogram(totals, maximum):
     return counts
 
 
-def pass_shares(submissions, lessons):
+def pass_shares(rows, lessons):
     """The share of submissions with full marks in each lesson, in lesson order."""
-    shares = []
-    for lesson in lessons:
-        passing = sum(grade.score == lesson.points for submission in submissions for grade in submission.grades
-                      if grade.lesson.id == lesson.id)
-        shares.append((lesson, passing / len(submissions) if submissions else 0))
-    return shares
+    return [(lesson, sum(row["lessons"][lesson.id]["score"] == lesson.points for row in rows) / len(rows)
+             if rows else 0) for lesson in lessons]
 
 
-def todos_done(submissions, lessons):
-    """Per TODO of each lesson, how many submissions earned its points (course/scoring.py):
-    [(lesson, number, count)]."""
-    done = {(lesson.id, number): 0 for lesson in lessons for number in range(1, len(lesson.todos) + 1)}
-    for submission in submissions:
-        for grade in submission.grades:
-            for number, earned in grade.scored.done.items():
-                done[grade.lesson.id, number] += earned
-    return [(lesson, number, done[lesson.id, number]) for lesson in lessons
-            for number in range(1, len(lesson.todos) + 1)]
+def todos_done(rows, lessons):
+    """Per TODO of each lesson, how many submissions earned its points: [(lesson, number, count)]."""
+    return [(lesson, number, sum(number in row["lessons"][lesson.id]["todos_done"] for row in rows))
+            for lesson in lessons for number in range(1, len(lesson.todos) + 1)]
 
 
-def struggles(submissions):
+def struggles(rows, lessons):
     """The requirements that fail most often in lessons that could be graded, most students first."""
     found = {}
-    for submission in submissions:
-        for grade in submission.grades:
-            if grade.run.problem:
+    for row in rows:
+        for lesson_id, entry in row["lessons"].items():
+            if entry["problem"] or lesson_id not in lessons:
                 continue  # counted under "could not be graded" instead
-            for requirement in requirements(grade.run):
-                if requirement.passed:
+            for requirement in entry.get("requirements", []):
+                if requirement["passed"]:
                     continue
-                key = (grade.lesson.id, requirement.words)
-                struggle = found.setdefault(key, Struggle(grade.lesson, requirement.words))
-                struggle.students.append(submission.name)
-                numbers = sorted({number for outcome in requirement.outcomes for number in outcome.todos})
-                struggle.todos = [(number, grade.lesson.todo(number)) for number in numbers]
+                lesson = lessons[lesson_id]
+                struggle = found.setdefault((lesson_id, requirement["words"]), Struggle(lesson, requirement["words"]))
+                struggle.students.append(row["submission"])
+                struggle.todos = [(number, lesson.todo(number)) for number in requirement["todos"]
+                                  if 1 <= number <= len(lesson.todos)]
     ranked = sorted(found.values(), key=lambda struggle: (-len(struggle.students), struggle.lesson.id))
     return ranked[:MOST_FAILED]
-

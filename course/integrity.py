@@ -1,125 +1,251 @@
-"""Integrity flags for the instructor: things worth a look, never a verdict, and nothing is deducted for them.
+"""Integrity flags, for the instructor only: things worth a look, never a verdict, and nothing is deducted for them.
+(What a run itself shows, such as a tampered report or a run that ended early, is flagged by course/lesson_run.py.)
 
-- the submission changed the course's own files (tests/, course/, the pytest configuration, a conftest.py);
-- a lesson's code is the reference solution's (comments and whitespace ignored);
-- two submissions wrote the same, or nearly the same, code for a lesson.
+- Code that lesson code never needs: an import of pytest, ctypes, subprocess, signal and the like, a call that ends
+  or forks the process, reaches into Python's internals (frames, __subclasses__), names the course's solutions or
+  the grader's files. What the lesson's starter or reference already has is not flagged.
+- A repository-shaped submission whose copy of the course's tests/, course/ or pytest configuration differs from
+  the course's, or that adds a pytest configuration: grading uses the course's own and ignores them, but
+  changing them is an attempt worth knowing about.
+- Two submissions whose TODO code is the same or nearly so, after normalising it with Python's tokenizer:
+  comments, blank lines, formatting, strings and numbers do not count, and names are numbered in the order they
+  first appear, so a copy with renamed variables is still the same code. TODO code the same as the reference's
+  or the starter's is left out: honest learners often write the reference's code, and that proves nothing.
 
-Code is compared after normalising it (Python tokens only: no comments, no blank lines, no indentation
-differences), and only the lines a learner wrote: lines that are also in the starter are left out, since
-everyone has those (and, between two learners, lines of the reference solution too).
+Flags never reach the students' feedback files (course/gradebook.py), only the gradebook and the HTML report.
 """
+import ast
 import functools
 import hashlib
 import io
+import keyword
 import tokenize
-from collections import Counter
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 
 from course.lessons import ROOT
-from course.regions import lesson_files
+from course.regions import REGION, lesson_files
 
-NEARLY_THE_SAME = 0.9  # SequenceMatcher ratio of two learners' own lines
-ENOUGH_LINES = 3  # fewer lines of their own than this, and two learners are not compared
-PYTEST_CONFIGURATION = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "conftest.py")
+# What lesson code never imports: the test runner and its plugins, ways to run or stop other processes, the
+# interpreter's internals, the course's own code.
+UNNEEDED_MODULES = {"pytest", "_pytest", "pluggy", "ctypes", "cffi", "subprocess", "multiprocessing", "signal",
+                    "socket", "pty", "resource", "site", "sysconfig", "gc", "inspect", "importlib", "builtins",
+                    "faulthandler", "atexit", "course", "conftest", "servers", "shutil", "glob", "xdist"}
+UNNEEDED_CALLS = {"os._exit", "os.fork", "os.forkpty", "os.kill", "os.killpg", "os.setsid", "os.setpgrp",
+                  "os.system", "os.popen", "os.execv", "os.execve", "os.execl", "os.execvp", "os.spawnv",
+                  "os.chmod", "os.remove", "os.unlink", "os.rmdir", "os.walk", "os.listdir", "os.scandir",
+                  "sys.exit", "sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._getframe",
+                  "exec", "eval", "compile", "__import__", "exit", "quit", "breakpoint"}
+# Methods that look around the machine (its folders, its files) rather than at the lesson's own.
+UNNEEDED_METHODS = {"rglob", "walk", "home", "cwd", "getcwd", "expanduser", "rmtree", "chmod", "unlink", "symlink_to"}
+UNNEEDED_ATTRIBUTES = {"__subclasses__", "__globals__", "__builtins__", "__code__", "f_back", "f_globals",
+                       "f_locals", "gi_frame", "tb_frame", "__loader__", "modules"}
+UNNEEDED_WORDS = ("solutions", "site-packages", ".pth", "/proc", "grades.csv", "grades.json", "feedback/",
+                  "course-grade", "conftest", "pytest", "sitecustomize", "usercustomize")
+NEARLY_THE_SAME = 0.9  # SequenceMatcher ratio of two submissions' normalised TODO code
+ENOUGH_TOKENS = 30  # less TODO code of their own than this, and two submissions are not compared
 
 
-def normalised_lines(text):
-    """The code's lines as tokens joined by single spaces, without comments or blank lines."""
-    tokens = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            tokens.append(token)
-    except (tokenize.TokenError, SyntaxError):
-        pass  # a file that does not parse: compare the tokens read before the error
-    lines = {}
-    for token in tokens:
-        if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-                          tokenize.ENDMARKER):
+@dataclass
+class Similar:
+    """Two submissions whose TODO code for a lesson is the same or nearly so, with the code side by side."""
+
+    lesson_id: str
+    first: str
+    second: str
+    ratio: float
+    code: dict = field(default_factory=dict)  # {submission name: its own TODO code, as written}
+
+
+def integrity_flags(snapshots, lessons):
+    """{submission name: [flag, ...]} and [Similar, ...] for graded submissions. `snapshots` maps each name to
+    its Snapshot (course/grading.py): the copies of its lesson folders, as graded."""
+    flags = {name: [] for name in snapshots}
+    for name, snapshot in snapshots.items():
+        if snapshot.lessons_folder is None:
             continue
-        lines.setdefault(token.start[0], []).append(token.string)
-    return [" ".join(parts) for _, parts in sorted(lines.items())]
+        if snapshot.lessons_folder.name == "lessons":
+            flags[name] += course_files_changed(snapshot.lessons_folder.parent)
+        for lesson in lessons:
+            folder = snapshot.folder(lesson)
+            if folder.is_dir():
+                flags[name] += [f"{lesson.id}: {finding}" for finding in unneeded_code(folder, lesson.id)]
+    pairs = similar_pairs(snapshots, lessons)
+    for pair in pairs:
+        how = "the same" if pair.ratio == 1 else "nearly the same"
+        flags[pair.first].append(f"{pair.lesson_id}: {how} TODO code as {pair.second}")
+        flags[pair.second].append(f"{pair.lesson_id}: {how} TODO code as {pair.first}")
+    return flags, pairs
 
 
-def code_lines(folder):
-    """Every normalised line of the lesson folder's Python files, file by file."""
-    lines = []
-    for path in lesson_files(folder):
-        if path.suffix == ".py":
-            lines += [f"{path}: {line}" for line in normalised_lines((folder / path).read_text(errors="replace"))]
-    return lines
+# --- Code lesson code never needs -------------------------------------------------------------------------
+
+def unneeded_code(folder, lesson_id):
+    """What the lesson folder's Python code does that lesson code never needs (and the course's own versions of
+    the lesson do not do), each once, with where."""
+    found = {}
+    for path in python_files(folder):
+        for what, line in findings(path.read_text(errors="replace")):
+            found.setdefault(what, f"{path.relative_to(folder)}:{line}")
+    allowed = course_findings(lesson_id)
+    return [f"the code {what} ({where}), which lesson code never needs" for what, where in found.items()
+            if what not in allowed]
 
 
 @functools.cache
-def starter_lines(lesson_id):
-    return Counter(code_lines(ROOT / "lessons" / lesson_id))
+def course_findings(lesson_id):
+    """What the course's own starter and reference of a lesson would be flagged for (nothing, today)."""
+    allowed = set()
+    for source in ("lessons", "solutions"):
+        folder = ROOT / source / lesson_id
+        if folder.is_dir():
+            for path in python_files(folder):
+                allowed |= {what for what, _ in findings(path.read_text())}
+    return allowed
 
 
-def own_lines(folder, lesson_id):
-    """The normalised lines of a learner's lesson that the starter does not have."""
-    starter = starter_lines(lesson_id).copy()
-    own = []
-    for line in code_lines(folder):
-        if starter[line]:
-            starter[line] -= 1
-        else:
-            own.append(line)
-    return own
+def python_files(folder):
+    return [folder / path for path in lesson_files(folder) if path.suffix == ".py" and not (folder / path).is_symlink()]
+
+
+def findings(text):
+    """[(what, line)] of the unneeded things in one file's code (nothing for a file that does not parse: its run
+    says why)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [(f"imports {name}", node.lineno) for name in names
+                      if name.split(".")[0] in UNNEEDED_MODULES]
+        elif isinstance(node, ast.Call) and dotted(node.func) in UNNEEDED_CALLS:
+            found.append((f"calls {dotted(node.func)}()", node.lineno))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in UNNEEDED_METHODS):
+            found.append((f"calls .{node.func.attr}()", node.lineno))
+        elif isinstance(node, ast.Attribute) and node.attr in UNNEEDED_ATTRIBUTES:
+            found.append((f"uses .{node.attr}", node.lineno))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += [(f"names {word!r}", node.lineno) for word in UNNEEDED_WORDS if word in node.value]
+    return found
+
+
+def dotted(node):
+    """"os._exit" for os._exit, "exec" for exec: the name a call is made through."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return ""
+
+
+# --- The course's own files, changed in a repository-shaped submission ----------------------------------------
+
+PYTEST_CONFIGURATION = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "conftest.py")
 
 
 def course_files_changed(repository):
-    """What a repository-shaped submission changed of the course's own files (empty for a lessons/ folder)."""
-    if not any((repository / part).exists() for part in ("tests", "course", "pyproject.toml")):
-        return []
+    """What a repository-shaped submission changed of the course's own files (grading ignores them all)."""
     flags = []
     for part in ("tests", "course"):
-        if fingerprint(repository / part) != fingerprint(ROOT / part):
-            flags.append(f"{part}/ differs from the course's")
-    if digest(repository / "pyproject.toml") != digest(ROOT / "pyproject.toml"):
-        flags.append("pyproject.toml (the pytest configuration) differs from the course's")
-    added = [repository / name for name in PYTEST_CONFIGURATION] + list((repository / "lessons").rglob("conftest.py"))
-    extra = sorted(str(path.relative_to(repository)) for path in added if path.is_file())
+        if (repository / part).is_dir() and file_digests(repository / part) != file_digests(ROOT / part):
+            flags.append(f"its {part}/ differs from the course's (grading used the course's own)")
+    if digest(repository / "pyproject.toml") not in (None, digest(ROOT / "pyproject.toml")):
+        flags.append("its pyproject.toml (the pytest configuration) differs from the course's (grading used the "
+                     "course's own)")
+    added = [repository / name for name in PYTEST_CONFIGURATION] + list((repository / "lessons").glob("*/conftest.py"))
+    extra = sorted(str(path.relative_to(repository)) for path in added if path.is_file() and not path.is_symlink())
     if extra:
-        flags.append(f"pytest configuration added: {', '.join(extra)}")
+        flags.append(f"it adds a pytest configuration: {', '.join(extra)} (grading ignores it)")
     return flags
 
 
-def fingerprint(folder):
-    """{file: its hash} for a folder's files (caches left out), or None when there is no such folder."""
-    return {str(path): digest(folder / path) for path in lesson_files(folder)} if folder.is_dir() else None
+def file_digests(folder):
+    return {str(path): digest(folder / path) for path in lesson_files(folder)}
 
 
 def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else None
 
 
-def integrity_flags(lesson_folders, lessons):
-    """{submission name: [flag, ...]} for graded submissions. `lesson_folders` maps a name to the folder holding
-    its lesson folders (or None)."""
-    flags = {name: [] for name in lesson_folders}
-    own = {}
-    for name, folder in lesson_folders.items():
-        if folder is None:
-            continue
-        if folder.name == "lessons":
-            flags[name] += course_files_changed(folder.parent)
-        for lesson in lessons:
-            if (folder / lesson.id).is_dir():
-                own[name, lesson.id] = own_lines(folder / lesson.id, lesson.id)
-    reference = {lesson.id: own_lines(ROOT / "solutions" / lesson.id, lesson.id) for lesson in lessons}
-    for (name, lesson_id), lines in own.items():
-        if lines and lines == reference[lesson_id]:
-            flags[name].append(f"{lesson_id} is the reference solution's code")
+# --- Two submissions with the same TODO code ---------------------------------------------------------------
+
+def similar_pairs(snapshots, lessons):
+    found = []
     for lesson in lessons:
-        # Lines the reference has too are left out: two learners who both wrote the obvious line are no match.
-        canonical = set(reference[lesson.id])
-        written = [(name, [line for line in lines if line not in canonical]) for (name, lesson_id), lines in own.items()
-                   if lesson_id == lesson.id]
-        written = [(name, lines) for name, lines in written if len(lines) >= ENOUGH_LINES]
-        for (first, first_lines), (second, second_lines) in combinations(written, 2):
-            similarity = SequenceMatcher(None, first_lines, second_lines, autojunk=False)
-            if similarity.quick_ratio() >= NEARLY_THE_SAME and similarity.ratio() >= NEARLY_THE_SAME:
-                how = "the same" if first_lines == second_lines else "nearly the same"
-                flags[first].append(f"{lesson.id}: {how} code as {second}")
-                flags[second].append(f"{lesson.id}: {how} code as {first}")
-    return flags
+        own = {}
+        for name, snapshot in snapshots.items():
+            if snapshot.lessons_folder is not None and snapshot.folder(lesson).is_dir():
+                code, tokens = own_todo_code(snapshot.folder(lesson), lesson.id)
+                if len(tokens) >= ENOUGH_TOKENS:
+                    own[name] = code, tokens
+        for (first, (first_code, first_tokens)), (second, (second_code, second_tokens)) in combinations(own.items(), 2):
+            matcher = SequenceMatcher(None, first_tokens, second_tokens, autojunk=False)
+            if matcher.real_quick_ratio() >= NEARLY_THE_SAME and matcher.ratio() >= NEARLY_THE_SAME:
+                found.append(Similar(lesson.id, first, second, round(matcher.ratio(), 3),
+                                     {first: first_code, second: second_code}))
+    return found
+
+
+def own_todo_code(folder, lesson_id):
+    """(text, normalised tokens) of the lesson's TODO regions that differ from both the starter's and the
+    reference's (after normalising): the code this learner wrote their own way."""
+    course = course_regions(lesson_id)
+    texts, tokens = [], []
+    for key, body in todo_regions(folder).items():
+        normal = normalised(body)
+        if normal and normal not in course.get(key, []):
+            texts.append(f"# {key[0]}, TODO {key[1]}\n{body.strip()}")
+            tokens += normal
+    return "\n\n".join(texts), tokens
+
+
+@functools.cache
+def course_regions(lesson_id):
+    """{(file, TODO number): [normalised starter region, normalised reference region]}."""
+    regions = {}
+    for source in ("lessons", "solutions"):
+        folder = ROOT / source / lesson_id
+        if folder.is_dir():
+            for key, body in todo_regions(folder).items():
+                regions.setdefault(key, []).append(normalised(body))
+    return regions
+
+
+def todo_regions(folder):
+    """{(file, TODO number): region body} of a lesson folder's Python and JavaScript files."""
+    found = {}
+    for path in lesson_files(folder):
+        if path.suffix in (".py", ".js") and not (folder / path).is_symlink():
+            text = (folder / path).read_text(errors="replace")
+            for match in REGION.finditer(text):
+                found[str(path), int(match.group(2))] = text[match.end(1):match.start(3)]
+    return found
+
+
+SKIPPED_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                  tokenize.ENDMARKER, tokenize.ENCODING}
+
+
+def normalised(code):
+    """The code's tokens with formatting, comments, strings and numbers taken out and names numbered by first
+    appearance (attribute names after a dot are kept: `.encode()` is not a name the learner chose)."""
+    numbers, result, previous = {}, [], None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type in SKIPPED_TOKENS:
+                continue
+            if token.type == tokenize.NAME and not keyword.iskeyword(token.string) and previous != ".":
+                result.append(f"n{numbers.setdefault(token.string, len(numbers))}")
+            elif token.type == tokenize.STRING or token.type == tokenize.NUMBER:
+                result.append("S" if token.type == tokenize.STRING else "N")
+            else:
+                result.append(token.string)
+            previous = token.string
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # a fragment that does not tokenize to the end: compare what was read
+    return result

@@ -41,6 +41,8 @@ class LessonRun:
     outcomes: list = field(default_factory=list)
     problem: str = ""
     advice: list = field(default_factory=list)  # warnings the lesson's own code raised, once each
+    flags: list = field(default_factory=list)  # for the instructor only: what the grader saw (course/lesson_run.py)
+    seconds: float = 0  # how long the run took (the grader's sandboxed runs)
 
     @property
     def passed(self):
@@ -85,17 +87,17 @@ def _run_once(lessons, target, timeout):
         exit_code = _run(command, output, limit)
         prefix = str(target).rstrip("/") + "/"
         outcomes = _read_log(log, prefix) if log.exists() else {}
-        advice = _read_warnings(log, prefix) if log.exists() else []
+        advice = read_warnings(log, prefix) if log.exists() else []
         # No report log: pytest itself did not start. Exit code 2 or 4 and no test reported: it stopped while
         # reading its configuration or collecting the tests (a missing package, say), before any lesson's code.
         if exit_code is not None and (not log.exists() or exit_code in (2, 4) and not outcomes):
-            return {}, f"{COULD_NOT_START} {why_not_started(output)}"
+            return {}, f"{COULD_NOT_START} {why_not_started(output_end(output))}"
         if exit_code in (0, 1):
             return {lesson.id: _lesson_run(lesson, outcomes, advice) for lesson in lessons}, ""
         if exit_code is None:
             problem = f"the tests did not finish within {limit:g} s (an endless loop?)"
         else:
-            problem = f"the test run stopped early (exit code {exit_code}): {_last_line(output)}"
+            problem = f"the test run stopped early (exit code {exit_code}): {last_line(output_end(output))}"
         finished = {}
         for lesson in lessons:
             expected = expected_tests(lesson.id)
@@ -108,15 +110,19 @@ def _run_once(lessons, target, timeout):
 COULD_NOT_START = "the tests could not start:"
 
 
-def why_not_started(output):
-    """Why pytest stopped before any test ran, in plain words, from what it printed."""
-    text = output.read_bytes()[-20000:].decode(errors="replace")
+def output_end(output):
+    """The end of what a test run printed (its output file): where pytest says why it stopped."""
+    return output.read_bytes()[-20000:].decode(errors="replace")
+
+
+def why_not_started(text):
+    """Why pytest stopped before any test ran, in plain words, from the end of what it printed."""
     missing = re.search(r"No module named '?([\w.]+)", text)
     if missing:
         return (f"this Python has no module {missing.group(1).split('.')[0]!r}, one of the course's packages. "
                 "Activate the course's virtual environment, or install them: python -m pip install -r requirements.txt")
     errors = [line.removeprefix("E").strip() for line in text.splitlines() if line.startswith("E ")]
-    return errors[-1] if errors else _last_line(output)
+    return errors[-1] if errors else last_line(text)
 
 
 def _run(command, output, timeout):
@@ -176,13 +182,13 @@ def _read_log(log, target_prefix):
         if report["outcome"] != "passed" and outcome.passed:
             outcome.passed = False
             # "/tmp/copy/02_login/app.py" -> "02_login/app.py": paths as the student knows them
-            outcome.message = _message(report).replace(target_prefix, "")
+            outcome.message = message_of(report).replace(target_prefix, "")
             outcome.raised_in_todo = _todo_that_raised(report, target_prefix)
         outcome.finished = report["when"] == "teardown"
     return outcomes
 
 
-def _read_warnings(log, target_prefix):
+def read_warnings(log, target_prefix):
     """Warnings raised from the submission's own files (see course/pytest_plugin.py), as
     "02_login/models.py:12: LegacyAPIWarning: ...", each once."""
     advice = []
@@ -215,7 +221,8 @@ def _todo_that_raised(report, target_prefix):
         return None
 
 
-def _message(report):
+def message_of(report):
+    """What a failed (or skipped) test report says: pytest's message, or why the test could not be set up."""
     longrepr = report["longrepr"]
     if report["outcome"] == "skipped":
         return f"skipped: {longrepr[-1] if isinstance(longrepr, list) else longrepr}"
@@ -245,6 +252,6 @@ def expected_tests(lesson_id):
     return [line for line in listing.splitlines() if line.startswith(f"tests/test_{lesson_id}.py::")]
 
 
-def _last_line(output, limit=300):
-    lines = output.read_bytes()[-4000:].decode(errors="replace").strip().splitlines()
+def last_line(text, limit=300):
+    lines = text[-4000:].strip().splitlines()
     return (lines[-1] if lines else "no output")[:limit]

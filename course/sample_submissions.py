@@ -1,5 +1,6 @@
 """Make sample submissions for testing and benchmarking the grader: copies of the reference solutions or the
 starters, and copies broken in one lesson in each of the ways students' work really breaks."""
+import re
 import shutil
 
 from course.lessons import LOCAL_FILES, ROOT
@@ -13,8 +14,8 @@ BREAKAGES = {
     "crash": ("app.py", "import os\nos._exit(9)\n", ""),  # the interpreter dies: no report at all
     "noisy": ("app.py", "print('x' * 5_000_000)\n", ""),  # megabytes of output, then works
     # An endless loop that also starts a child process: stopping the grading must stop both. The child carries
-    # the file's path in its environment, so a test can tell it from another grading's.
-    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'], env={'STARTED_BY': __file__})"
+    # LOOP_MARKER in its environment (a test makes it unique), so a test can tell it from another grading's.
+    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'], env={'STARTED_BY': 'course-sample-loop'})"
                        "\nwhile True:\n    pass\n", ""),
     "loop_in_request": ("schemas.py", "", "\n\ndef load_json(schema):\n    while True:\n        pass\n"),
     # Stopping the program (BaseException, not Exception) at import, while building the app, or in a request.
@@ -33,6 +34,7 @@ BREAKAGES = {
     "expired_in_other_words": ("auth.py", "", "\n\ndef token_expired(jwt_header, jwt_payload):\n    return jsonify("
                                "message='Your session timed out, please sign in again.', code='token_expired'), 401\n"),
 }
+LOOP_MARKER = "course-sample-loop"
 # Breakages that still earn the lesson's full points; every other one scores 0 for its lesson.
 GRADE_WHEN_BROKEN = {"noisy": "full", "legacy_query_get": "full", "expired_in_other_words": "full"}
 
@@ -90,21 +92,164 @@ def pytest_runtest_makereport(item, call):
     report.outcome = "passed"
     return report
 """
-OWN_CODE = "\n\ndef describe(user):\n    name = user.username.title()\n    return f'{name} ({user.id})'\n"
-OWN_CODE_RESTYLED = ("\n\n# my own helper\ndef describe( user ):\n    name = user.username.title()  # nice\n\n"
-                     "    return f'{name} ({user.id})'\n")
 # Students whose folder names and test messages are HTML (the report must show them as text).
 SCRIPT_NAME = "<script>alert(1)<script>"  # a folder name cannot hold "/", so no "</script>"
 IMAGE_NAME = "<img src=x onerror=alert(1)>"
 ODD_NAME = "Ana María #2 (100% done)"  # characters a link must encode
 HTML_MESSAGE = "<img src=x onerror=alert(2)> <b>not bold</b>"
 
+# --- Cheats: what a student who has read the grader might put in a lesson's code ------------------------------
+# Each goes first in lesson 01's config.py of an otherwise untouched starter (so honest work cannot explain any
+# point it earns); its lesson 02 is the reference, which must keep its 20 points whatever lesson 01 did.
+# REDIS_MARKER and HELPER_MARKER let the tests find what a cheat started or touched, and nothing else.
+HELPER_MARKER = "course-cheat-helper"
+PTH_FILE = "zz_course_cheat.pth"
+CHEATS = {
+    # Rewrite every test report as a pass (a patch of pytest's own report class, from lesson code).
+    "patches_reports": """
+import _pytest.reports
+_make = _pytest.reports.TestReport.__init__
+def _passing(self, *args, **kwargs):
+    _make(self, *args, **kwargs)
+    self.outcome, self.longrepr = "passed", None
+_pytest.reports.TestReport.__init__ = _passing
+""",
+    # Run the reference solution's code instead of one's own.
+    "reads_solutions": """
+import course.lessons
+exec(compile((course.lessons.ROOT / "solutions" / "01_config" / "config.py").read_text(), "config.py", "exec"))
+""",
+    # Write into every file it can reach: classmates' copies, the course's tests, gradebooks, feedback.
+    "writes_outside": """
+import os
+from pathlib import Path
+for _top in (Path(__file__).resolve().parents[2], Path.cwd() / "tests", Path.cwd(), Path.home()):
+    for _path in list(_top.rglob("*"))[:2000]:
+        if _path.suffix in (".py", ".csv", ".json", ".md") and "01_config" not in _path.parts:
+            try:
+                with open(_path, "a") as _file:
+                    _file.write("# written by a classmate\\n")
+            except OSError:
+                pass
+""",
+    # Knock on every local port and tell whatever answers (a Redis server of a classmate's run) to stop.
+    "stops_servers": """
+import socket
+for _port in range(1024, 65536):
+    with socket.socket() as _probe:
+        _probe.settimeout(0.05)
+        if _probe.connect_ex(("127.0.0.1", _port)) == 0:
+            _probe.sendall(b"FLUSHALL\\r\\nSHUTDOWN NOSAVE\\r\\n")
+""",
+    # Leave a helper behind that rewrites the gradebook once the grader has finished.
+    "detached_helper": f"""
+import subprocess
+subprocess.Popen(["sh", "-c", "sleep 30; echo ghost,10,20,30,30 >> grades.csv", "{HELPER_MARKER}"],
+                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+""",
+    # End the test process at once, with a "success" exit code, before any test can fail.
+    "exits_early": """
+import os
+os._exit(0)
+""",
+    # Plant a .pth file in the grader's own packages (it would run in every later process), then leave.
+    "plants_pth_file": f"""
+import os
+import site
+for _folder in site.getsitepackages():
+    try:
+        with open(os.path.join(_folder, "{PTH_FILE}"), "w") as _file:
+            _file.write("import os; os.environ['GRADED_BY_A_CHEAT'] = '1'\\n")
+    except OSError:
+        pass
+os._exit(0)
+""",
+    # Flood the grader with output (36 MB).
+    "floods_output": """
+import sys
+for _ in range(36):
+    sys.stdout.write("x" * 1_000_000)
+""",
+}
+# A cheat that sleeps in every lesson: graded on its own, with a short time limit (tests/test_grading.py).
+SLEEPER = "import time\ntime.sleep(3600)\n"
+
+# Lesson 01 solved in a way of its own (not the reference's), and a classmate's copy of it with other names,
+# other messages and other formatting: the similarity check must still see one code.
+OWN_WAY = {
+    1: """        values = environ
+        secret_text = values.get("JWT_SECRET_KEY", "")
+        self.JWT_SECRET_KEY = secret_text
+        minutes_text = values.get("JWT_ACCESS_TOKEN_EXPIRES", DEFAULT_EXPIRY_MINUTES)
+        self.JWT_ACCESS_TOKEN_EXPIRES = minutes_from_text(minutes_text, "JWT_ACCESS_TOKEN_EXPIRES")
+""",
+    2: """    key = config.get("JWT_SECRET_KEY") or ""
+    size = len(key.encode("utf-8"))
+    if size == 0:
+        raise ConfigError("JWT_SECRET_KEY is missing: " + MAKE_A_KEY)
+    if size < MIN_SECRET_BYTES:
+        raise ConfigError("JWT_SECRET_KEY has only " + str(size) + " bytes: " + MAKE_A_KEY)
+    lifetime = config.get("JWT_ACCESS_TOKEN_EXPIRES")
+    if not isinstance(lifetime, timedelta):
+        raise ConfigError("JWT_ACCESS_TOKEN_EXPIRES must be a number of minutes")
+    if lifetime <= timedelta(0):
+        raise ConfigError("JWT_ACCESS_TOKEN_EXPIRES must be more than zero")
+""",
+}
+RENAMES = {"values": "env", "secret_text": "s", "minutes_text": "m", "key": "the_secret", "size": "n",
+           "lifetime": "duration", "is missing": "was not set", "must be": "has to be"}
+
+
+def write_regions(path, bodies):
+    """Replace the bodies of a file's TODO regions: {TODO number: new body}."""
+    text = path.read_text()
+    path.write_text(REGION.sub(lambda match: match.group(1) + bodies[int(match.group(2))] + match.group(3)
+                               if int(match.group(2)) in bodies else match.group(0), text))
+
+
+def renamed(code):
+    """The code with the names and words of RENAMES changed, and a comment: a copy that hides itself."""
+    for old, new in RENAMES.items():
+        code = re.sub(rf"\b{re.escape(old)}\b", new, code)
+    return code.replace("\n", "  # my own work\n", 1)
+
+
+def make_cheat(folder, cheat_code):
+    """A submission whose lesson 01 is the starter with `cheat_code` first in config.py, and whose other lessons
+    are the reference."""
+    make_submission(folder)
+    shutil.rmtree(folder / "01_config")
+    shutil.copytree(ROOT / "lessons" / "01_config", folder / "01_config", ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    config = folder / "01_config" / "config.py"
+    config.write_text(cheat_code.lstrip() + config.read_text())
+    return folder
+
+
+def make_honest(submissions):
+    """The honest part of a class: {name: folder}. Their grades must not depend on who else is graded with them,
+    nor in which order."""
+    honest = {"reference": make_submission(submissions / "reference"),
+              "untouched": make_submission(submissions / "untouched", source="lessons")}
+    partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
+    solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
+    honest["todo_1_of_lesson_01"] = partial
+    # Lesson 02 right but for TODO 3, whose token has a number for its identity (GUIDE trap 2): the token is made,
+    # but no protected request could use it. TODOs 1 and 2 must keep their points.
+    buggy = make_submission(submissions / "bug_in_todo_3_of_lesson_02")
+    resources = buggy / "02_login" / "resources.py"
+    resources.write_text(resources.read_text().replace("identity=str(user.id)", "identity=user.id"))
+    honest["bug_in_todo_3_of_lesson_02"] = buggy
+    own_way = make_submission(submissions / "own_way")
+    write_regions(own_way / "01_config" / "config.py", OWN_WAY)
+    honest["own_way"] = own_way
+    return honest
+
 
 def make_class(submissions):
-    """A class of submissions for lessons 01 and 02: good, untouched, broken in every way we know, laid out in
-    every way we accept, tampered with, copied, and named in HTML. Return the submission folders, sorted."""
-    make_submission(submissions / "reference")
-    make_submission(submissions / "untouched", source="lessons")
+    """A class of submissions for lessons 01 and 02: honest (good, untouched, partial, buggy, solved their own
+    way), broken in every way we know, laid out in every way we accept, cheating in every way we know, a
+    classmate's copy with renamed names, and named in HTML. Return the submission folders, sorted."""
+    make_honest(submissions)
     make_submission(submissions / "repository_layout" / "lessons")  # a clone of the whole repository
     for breakage in BREAKAGE_NAMES:
         make_submission(submissions / breakage, broken_lesson=BROKEN_LESSON, breakage=breakage)
@@ -120,12 +265,10 @@ def make_class(submissions):
     with (tampered.parent / "tests" / "conftest.py").open("a") as file:
         file.write(TAMPERING)
     (tampered.parent / "pytest.ini").write_text("[pytest]\n")
-    for name, extra in (("copy_a", OWN_CODE), ("copy_b", OWN_CODE_RESTYLED)):
-        copy = make_submission(submissions / name)
-        with (copy / "01_config" / "config.py").open("a") as file:  # lesson 01: its tests cost least to run
-            file.write(extra)
-    partial = make_submission(submissions / "todo_1_of_lesson_01", source="lessons")
-    solve_todos(partial / "01_config", ROOT / "solutions" / "01_config", [1])
+    for name, code in CHEATS.items():
+        make_cheat(submissions / name, code)
+    copy = make_submission(submissions / "renamed_copy_of_own_way")
+    write_regions(copy / "01_config" / "config.py", {number: renamed(body) for number, body in OWN_WAY.items()})
     make_submission(submissions / SCRIPT_NAME)
     make_submission(submissions / IMAGE_NAME, source="lessons")
     make_submission(submissions / ODD_NAME)

@@ -5,13 +5,17 @@
   (user + system, of check and the processes it waited for) and the load average: on a shared machine the
   wall time says as much about the neighbours as about the course, the CPU time much less;
 - `python -m course grade` on 30 submissions (10 reference copies, 10 untouched starters, 10 broken in the
-  ways sample_submissions knows, two of them endless loops) with --jobs 2. Identical lesson folders are graded
-  once (course/grading.py); --distinct adds a different comment to every lesson of every submission, so that
-  none is reused: the cost when every student has touched every lesson.
+  ways sample_submissions knows, two of them endless loops) with --jobs 2, each lesson of each submission in a
+  bubblewrap sandbox of its own. Identical lesson folders are graded once (course/grading.py); --distinct adds a
+  different comment to every lesson of every submission, so that none is reused: the cost when every student has
+  touched every lesson. First the grader measures the references once (its time limits come from them; kept in
+  .course-cache/ until the course changes): that is timed on its own, as "calibration". Then the sandbox's own cost
+  per run: a sandboxed `python -c pass` against the same command run directly.
 
-    python scripts/bench_cli.py [--repeat 5] [--timeout 10] [--distinct] [--only check|grade] [--lessons 07,08]
+    python scripts/bench_cli.py [--repeat 5] [--timeout SECONDS] [--distinct] [--only check|grade] [--lessons 07,08]
 
---timeout is grade's, in seconds per lesson: the two endless loops each cost that long.
+--timeout is grade's, in seconds per lesson (default: the grader's own, 10 times the reference's time, at least
+10 s): the two endless loops each cost that long.
 """
 import argparse
 import csv
@@ -64,7 +68,15 @@ def bench_check(repeat, lesson_numbers=None):
 def bench_grade(timeout, distinct):
     # 02 onwards have every file a breakage changes; a capstone (lessons.toml: course_app) is not such an app
     breakable = [lesson for lesson in all_lessons()[1:] if not lesson.course_app]
+    limit = ["--timeout", str(timeout)] if timeout else []
     with tempfile.TemporaryDirectory() as scratch:
+        calibration = ROOT / ".course-cache" / "reference-times.json"
+        calibration.unlink(missing_ok=True)
+        first = make_submission(Path(scratch) / "first")
+        took = seconds(["grade", str(first), "--jobs", "2", "--csv", f"{scratch}/first.csv", "--feedback",
+                        f"{scratch}/first-feedback"])
+        print(f"grade: calibration (every reference timed once in the sandbox) and one reference submission: "
+              f"{took:.1f} s", flush=True)
         folders = []
         for number in range(10):
             folders.append(make_submission(Path(scratch) / f"reference-{number}"))
@@ -76,7 +88,7 @@ def bench_grade(timeout, distinct):
             for number, folder in enumerate(folders):
                 for app in folder.glob("*/app.py"):
                     app.write_text(app.read_text() + f"# submission {number}\n")
-        command = ["grade", *map(str, folders), "--jobs", "2", "--timeout", str(timeout),
+        command = ["grade", *map(str, folders), "--jobs", "2", *limit,
                    "--csv", f"{scratch}/grades.csv", "--feedback", f"{scratch}/feedback"]
         took = seconds(command)
         with open(f"{scratch}/grades.csv") as file:
@@ -87,14 +99,28 @@ def bench_grade(timeout, distinct):
         if wrong:
             sys.exit(f"grade: these reference copies did not get full marks (a --timeout too short?): {wrong}")
     kind = "every lesson folder different" if distinct else "identical folders graded once"
-    print(f"grade: 30 submissions of {len(all_lessons())} lessons ({kind}) with --jobs 2 --timeout {timeout}: "
-          f"{took:.1f} s (goal: under 60 s)")
+    print(f"grade: 30 submissions of {len(all_lessons())} lessons ({kind}) with --jobs 2: {took:.1f} s "
+          "(goal: under 180 s)")
+
+
+def bench_sandbox(runs=20):
+    """The sandbox's own cost per run: bubblewrap, its mounts and its limits, around a Python that does nothing."""
+    from course.sandbox import run_sandboxed
+
+    def median_seconds(sandboxed):
+        with tempfile.TemporaryDirectory() as scratch:
+            return statistics.median(run_sandboxed([sys.executable, "-c", "pass"], scratch, sandboxed=sandboxed).seconds
+                                     for _ in range(runs))
+
+    inside, outside = median_seconds(True), median_seconds(False)
+    print(f"sandbox: python -c pass, median of {runs}: {inside * 1000:.0f} ms sandboxed, {outside * 1000:.0f} ms "
+          f"directly: {(inside - outside) * 1000:.0f} ms per run")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=10, help="grade's --timeout (seconds per lesson)")
+    parser.add_argument("--timeout", type=float, help="grade's --timeout (seconds per lesson; default: grade's own)")
     parser.add_argument("--distinct", action="store_true", help="make every lesson folder of the class different")
     parser.add_argument("--only", choices=("check", "grade"), help="measure only this command")
     parser.add_argument("--lessons", help="check only these lessons, by number: 07,08")
@@ -102,6 +128,7 @@ def main():
     if args.only != "grade":
         bench_check(args.repeat, args.lessons.split(",") if args.lessons else None)
     if args.only != "check":
+        bench_sandbox()
         bench_grade(args.timeout, args.distinct)
 
 

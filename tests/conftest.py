@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -535,20 +536,37 @@ def graded_class(tmp_path_factory):
     with open(work / "grades.csv") as file:
         rows = {row["submission"]: row for row in csv.DictReader(file)}
     return {**run, "rows": rows, "work": work, "report": work / "grades.html",
-            "json": json.loads((work / "grades.json").read_text())}
+            "json": json.loads((work / "grades.json").read_text())["rows"]}
 
 
 def grade_the_class(work):
+    """Grade the sample class once. Around the grading: a Redis server of the machine's own (outside any sandbox)
+    holding a key, for the cheat that tells every server it reaches to stop; and a fingerprint of every file
+    grading must not change: the submissions, the course's lessons, solutions, tests and code."""
     submissions = work / "submissions"
     folders = make_class(submissions)
-    before = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
-    # A generous timeout: no case here is an endless loop, so none may depend on it (the loops: test_grading.py).
+    watched = [submissions, *(ROOT / part for part in ("lessons", "solutions", "tests", "course"))]
+    before = [fingerprint(folder) for folder in watched]
+    (work / "redis").mkdir(parents=True, exist_ok=True)
+    outside = start_redis(work / "redis") if shutil.which("redis-server") else None
+    if outside:
+        with outside.client() as client:
+            client.set("still-here", "yes")
     result = subprocess.run(
-        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2", "--timeout", "300",
+        [sys.executable, "-m", "course", "grade", *folders, "--lessons", "01,02", "--jobs", "2",
          "--csv", str(work / "grades.csv"), "--json", str(work / "grades.json"), "--feedback", str(work / "feedback")],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
-    after = fingerprint(submissions), fingerprint(ROOT / "lessons"), fingerprint(ROOT / "solutions")
+    redis_kept_its_key = None
+    if outside:
+        try:
+            with outside.client() as client:
+                redis_kept_its_key = client.get("still-here") == "yes"
+        except Exception:  # noqa: BLE001 - stopped, or no longer answering: either way, reached
+            redis_kept_its_key = False
+        outside.stop()
+    after = [fingerprint(folder) for folder in watched]
     run = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr,
-           "unchanged": before == after, "folders": folders}
+           "changed": [str(folder) for folder, old, new in zip(watched, before, after, strict=True) if old != new],
+           "folders": folders, "redis_kept_its_key": redis_kept_its_key}
     (work / "run.json").write_text(json.dumps(run))

@@ -51,11 +51,16 @@ def test_a_missing_token(client):
 
 
 @pytest.mark.todo(1, 4)
-@pytest.mark.parametrize("header", ["Token abc", "Basic YWxpY2U6cHc="], ids=["Token", "Basic"])
-def test_a_malformed_authorization_header(client, header):
-    response = client.post("/blogs", json=POST, headers={"Authorization": header})
+@pytest.mark.parametrize("header", ["Token abc", "Basic YWxpY2U6cHc=", "{token}"],
+                         ids=["Token", "Basic", "a token without a scheme"])
+def test_a_header_without_the_bearer_scheme(client, alice, header):
+    """RFC 6750 section 3.1: a client that tried another way to authenticate sent no Bearer credentials, so it
+    gets the 401 and the bare challenge a client without a header gets: no error code (invalid_request would
+    go with a 400). The body's code tells the developer what to fix."""
+    response = client.post("/blogs", json=POST, headers={"Authorization": header.format(token=alice)})
     assert_error_shape(response, 401, "authorization_header_malformed")
-    assert 'error="invalid_request"' in challenge(response)
+    assert challenge(response).startswith("Bearer")
+    assert "error=" not in challenge(response), "no error code for a request without Bearer credentials"
 
 
 @pytest.mark.todo(1, 4)
@@ -75,8 +80,11 @@ def test_the_librarys_reason_for_a_malformed_header_goes_to_the_log_only(client,
                                   "an-attacker-key-that-is-long-enough-too", algorithm="HS256"),
      lambda app, good: "not-a-token",
      lambda app, good: good[:-5],
-     lambda app, good: token_for(app, create_refresh_token)],
-    ids=["invalid signature", "malformed token", "cut short", "wrong token type"],
+     lambda app, good: token_for(app, create_refresh_token),
+     lambda app, good: "",
+     lambda app, good: f"{good} {good}"],
+    ids=["invalid signature", "malformed token", "cut short", "wrong token type", "no token after Bearer",
+         "two tokens after Bearer"],
 )
 def test_a_token_that_is_not_right(client, app, alice, make_token):
     response = client.post("/blogs", json=POST, headers=bearer(make_token(app, alice)))

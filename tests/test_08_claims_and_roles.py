@@ -311,6 +311,20 @@ def test_a_bad_token_at_the_listing_is_refused_not_taken_for_anonymous(client, d
         assert_error_shape(client.get("/blogs", headers=bearer(drafts)), 401, "token_expired")
 
 
+@pytest.mark.todo(3)
+@pytest.mark.parametrize("header", ["Basic YWxpY2U6cHc=", "{token}", "Bearer", "Bearer {token} {token}", ""],
+                         ids=["Basic", "a token without Bearer", "Bearer alone", "two words after Bearer", "empty"])
+def test_a_header_that_is_no_usable_bearer_token_gets_the_401_of_a_protected_route(client, drafts, header):
+    """Optional means "no credentials at all". A client that sends an Authorization header means to log in: if it
+    is not a usable Bearer token, the answer is the 401 that POST /blogs gives it, not the anonymous list."""
+    headers = {"Authorization": header.format(token=drafts)}
+    protected = client.post("/blogs", json=POST, headers=headers)
+    assert protected.status_code == 401
+    for optional in (client.get("/blogs", headers=headers), client.get("/blogs/1", headers=headers)):
+        assert_error_shape(optional, 401, protected.get_json()["code"])
+        assert optional.headers["WWW-Authenticate"] == protected.headers["WWW-Authenticate"]
+
+
 def test_published_must_be_true_or_false(app, auth, client):
     alice = token_with_role(app, auth, "alice", "author")
     for published in ["yes", 1.5, None, "true"]:

@@ -14,17 +14,19 @@ import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jwt
 import pytest
 import time_machine
 from flask import request
 
-from conftest import (TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, emptied, run_sql,
-                      table_rows)
+from conftest import (TEST_SECRET, TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode,
+                      emptied, run_sql, table_rows)
 from course.notebook import LessonServer
 
 POST = {"title": "Hello", "body": "A post."}
 PASSWORD = AuthActions.PASSWORD
 LIFETIME = timedelta(minutes=15)  # the default access token lifetime (config.py)
+RENEWAL_LIMIT = timedelta(hours=1)  # how long after a login a cookie login's access token is renewed (config.py)
 TOKEN_COOKIES = ("access_token_cookie", "refresh_token_cookie")
 CSRF_COOKIES = ("csrf_access_token", "csrf_refresh_token")
 
@@ -41,6 +43,16 @@ def header_login(app, username="alice", **extra):
     response = app.test_client().post("/login", json={"username": username, "password": PASSWORD, **extra})
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+def cookie_login(app, username="alice", renew_until=None, **extra):
+    """The tokens a cookie login makes, for the tests of TODO 3 (which then need no TODO 1): a header login's,
+    with the claim the app writes into an access token it puts in a cookie, renew_until (a Unix time: the end of
+    its implicit renewals, RENEWAL_LIMIT after the login unless given), signed again with the test key."""
+    tokens = header_login(app, username, **extra)
+    renew_until = renew_until or datetime.now(timezone.utc) + RENEWAL_LIMIT
+    claims = {**decode(tokens["access_token"]), "renew_until": int(renew_until.timestamp())}
+    return {**tokens, "access_token": jwt.encode(claims, TEST_SECRET, algorithm="HS256")}
 
 
 def login_cookies(tokens):
@@ -218,7 +230,7 @@ def renewed_cookie(response):
 @pytest.mark.todo(3)
 def test_an_access_cookie_close_to_expiry_is_renewed(app):
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
-        tokens = header_login(app)
+        tokens = cookie_login(app)
         client = cookie_client(app, tokens)
         traveller.shift(LIFETIME / 2 - timedelta(seconds=30))  # more than half the lifetime left: nothing yet
         assert renewed_cookie(client.get("/me")) is None
@@ -229,15 +241,31 @@ def test_an_access_cookie_close_to_expiry_is_renewed(app):
         old, new = decode(tokens["access_token"]), decode(renewed)
         assert new["exp"] > old["exp"] and new["sub"] == old["sub"] and new["family"] == old["family"]
         assert new["fresh"] is False, "no password was given for it"
+        assert new["renew_until"] == old["renew_until"], "a renewal does not push back the end of the renewals"
         assert set_cookies(response)["csrf_access_token"].split(";")[0] == new["csrf"]
         traveller.shift(LIFETIME * 0.9)  # the first token has expired; the renewed one has not
         assert client.post("/blogs", json=POST, headers=csrf(client)).status_code == 201
 
 
+@pytest.mark.todo(3)
+def test_only_a_token_the_app_put_in_a_cookie_is_renewed_and_only_until_its_renew_until(app):
+    """A header client's access token carries no renew_until: stolen from its logs and sent back as a cookie, it
+    must not be renewed, or it would keep the login alive without the refresh token. A cookie login's token is
+    renewed until its renew_until, and not after, however recently it was renewed."""
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        stolen = header_login(app)
+        cookie = cookie_login(app, "bob")
+        ending = cookie_login(app, "carol", renew_until=datetime.now(timezone.utc) + timedelta(minutes=9))
+        traveller.shift(timedelta(minutes=10))  # 5 minutes left of each access token
+        assert renewed_cookie(cookie_client(app, cookie).get("/me")) is not None
+        assert renewed_cookie(cookie_client(app, stolen).get("/me")) is None, "a header client's token"
+        assert renewed_cookie(cookie_client(app, ending).get("/me")) is None, "its renew_until has passed"
+
+
 def test_no_renewal_for_headers_fresh_cookies_ended_or_short_logins(app):
     with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
-        tokens = header_login(app)
-        short = header_login(app, "bob", lifetime_minutes=10)  # asked for a short life: never extended
+        tokens = cookie_login(app)
+        short = cookie_login(app, "bob", lifetime_minutes=10)  # asked for a short life: never extended
         client = cookie_client(app, tokens)
         assert renewed_cookie(client.get("/me")) is None  # a fresh cookie
         traveller.shift(timedelta(minutes=9))  # 6 minutes left of the login's token, 1 of the short one
@@ -353,7 +381,7 @@ def test_the_page_stays_logged_in_by_implicit_refresh(page, site):
     """Half a lifetime later, a page load renews the access cookie; past the first token's expiry the page is
     still logged in, without ever calling /refresh."""
     with time_machine.travel(datetime.now(timezone.utc), tick=True) as traveller:
-        add_login_cookies(page, site, header_login(site.app))
+        add_login_cookies(page, site, cookie_login(site.app))
         page.goto(site.url("/"))
         wait_until_shown(page, "#who:text('alice')")
         traveller.shift(LIFETIME * 0.6)

@@ -330,6 +330,7 @@ def test_the_reports_service_refuses_requests_without_an_access_token(services):
     assert_error_shape(as_test_response(as_cookie), 401, "token_missing")  # the header only: no CSRF to check
     malformed = requests.get(url, headers={"Authorization": "Token abc"}, timeout=10)
     assert_error_shape(as_test_response(malformed), 401, "authorization_header_malformed")
+    assert "error=" not in malformed.headers["WWW-Authenticate"], "RFC 6750 section 3.1: no Bearer credentials"
     assert_error_shape(as_test_response(requests.get(running.reports_server.url("/nowhere"), timeout=10)), 404,
                        "not_found")
     assert_error_shape(as_test_response(requests.post(url, timeout=10)), 405, "method_not_allowed")

@@ -16,7 +16,8 @@ import pytest
 from course.lessons import ROOT, all_lessons
 
 # Files a text may name that a clone does not contain: they are made by running something.
-MADE_WHEN_RUN = {".env", "instance/", "grades.csv", "grades.json", "report.xml", "feedback/"}
+MADE_WHEN_RUN = {".env", "instance/", "grades.csv", "grades.json", "grades.html", "report.xml", "feedback/",
+                 ".course-cache/"}
 # Names of documents that live outside the repository, which a reader of a clone cannot open.
 NOT_IN_A_CLONE = ("shared folder", "course guide", "GUIDE.md", "article.txt", "../shared")
 

@@ -17,10 +17,13 @@ import itertools
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import jwt
+import marshmallow
 import pytest
 import requests
+import time_machine
 from flask_jwt_extended import create_access_token, current_user, jwt_required
 from sqlalchemy import event, inspect
 
@@ -591,6 +594,108 @@ def test_published_is_json_true_or_false_and_no_number(lesson_id, make_app, publ
     answer = client.post("/blogs", json={**POST, "published": published}, headers=alice)
     assert answer.status_code == 400 and "published" in answer.get_json()["errors"], answer.get_json()
     assert table_rows(client.application, "blogs") == []
+
+
+# Every boolean field a client sends: the lesson that brought it, and the requests that send it (a method, a path,
+# and the rest of the body). A boolean is JSON true or false only: in Python 1 == True, and "true" is text.
+BOOLEAN_FIELDS = {
+    "BlogSchema.published": (8, [("post", "/blogs", POST), ("put", "/blogs/1", POST), ("patch", "/blogs/1", {})]),
+    "LoginSchema.cookies": (9, [("post", "/login", {"username": "alice", "password": PASSWORD})]),
+}
+
+
+def boolean_fields(lesson_id):
+    """The Boolean fields a client may send to the lesson's app, as "Schema.field", read from its schemas.py."""
+    load_app_module(ROOT / "solutions" / lesson_id)
+    schemas = sys.modules["schemas"]
+    return {f"{name}.{field}" for name, schema in vars(schemas).items()
+            if isinstance(schema, type) and issubclass(schema, marshmallow.Schema) and schema.__module__ == "schemas"
+            for field, kind in schema().load_fields.items() if isinstance(kind, marshmallow.fields.Boolean)}
+
+
+@lessons_from(2)
+def test_the_table_of_boolean_fields_lists_every_one(lesson_id):
+    """So that a boolean field added to a lesson is tested below (from the lesson that brings it on)."""
+    number = int(lesson_id[:2])
+    assert boolean_fields(lesson_id) == {name for name, (since, _) in BOOLEAN_FIELDS.items() if since <= number}
+
+
+@lessons_from(8)
+def test_every_boolean_field_takes_json_true_or_false_only(lesson_id, make_app):
+    """Lesson 09 took {"cookies": 1} as true: marshmallow's Boolean(truthy={True}) finds 1 in {True}."""
+    client = app_with_blogs(make_app, lesson_id).test_client()
+    alice = bearer(token_of(client, "alice"))
+    assert client.post("/blogs", json=POST, headers=alice).status_code == 201
+    for name, value in itertools.product(boolean_fields(lesson_id), [1, "true", 0, None]):
+        field = name.split(".")[1]
+        for method, path, body in BOOLEAN_FIELDS[name][1]:
+            answer = getattr(client, method)(path, json={**body, field: value}, headers=alice)
+            assert answer.status_code == 400 and field in answer.get_json()["errors"], (value, method, path)
+            assert not answer.headers.getlist("Set-Cookie")
+    rows = table_rows(client.application, "blogs")
+    assert [(row["title"], bool(row["published"])) for row in rows] == [("Hello", True)], "nothing changed"
+
+
+@lessons_from(8)
+def test_a_route_with_an_optional_token_refuses_the_header_a_protected_route_refuses(lesson_id, make_app):
+    """flask-jwt-extended's optional=True took a header that is not `Bearer <token>` for no header: anonymous."""
+    client = app_with_blogs(make_app, lesson_id).test_client()
+    alice = bearer(token_of(client, "alice"))
+    assert client.post("/blogs", json=POST, headers=alice).status_code == 201
+    for header in ["Basic YWxpY2U6cHc=", "a-token-without-bearer", "Bearer", ""]:
+        protected = client.post("/blogs", json=POST, headers={"Authorization": header})
+        for path in ("/blogs", "/blogs/1"):
+            optional = client.get(path, headers={"Authorization": header})
+            assert (optional.status_code, optional.get_json()) == (protected.status_code, protected.get_json()), header
+            assert optional.status_code == 401, header
+    assert client.get("/blogs").status_code == 200, "without the header, anyone may read"
+
+
+# --- Tokens in a browser (from lesson 09) ---------------------------------------------------------------------
+
+def keep_alive(client, traveller, steps):
+    """GET /me with the client's access cookie every 10 minutes, `steps` times, as a user on the page does (or a
+    thief who keeps a login alive); the client keeps each renewed cookie. Returns (status, renewed) per request."""
+    answers = []
+    for _ in range(steps):
+        traveller.shift(timedelta(minutes=10))
+        response = client.get("/me")
+        renewed = any(header.startswith("access_token_cookie=") for header in response.headers.getlist("Set-Cookie"))
+        answers.append((response.status_code, renewed))
+    return answers
+
+
+@lessons_from(9)
+def test_an_access_token_of_a_header_client_is_never_renewed_through_a_cookie(lesson_id, make_app):
+    """The second review's attack: an access token stolen from a header client (its logs, its memory), sent back
+    as access_token_cookie before each expiry, was renewed each time, for as long as the login's refresh token
+    lived (14 days), by someone who never held that refresh token."""
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        client = make_app(lesson_id).test_client()
+        thief = client.application.test_client()
+        thief.set_cookie("access_token_cookie", token_of(client, "alice"))  # a header login's access token
+        answers = keep_alive(thief, traveller, steps=3)
+    assert answers == [(200, False), (401, False), (401, False)], "not renewed: it expires after its 15 minutes"
+
+
+@lessons_from(9)
+def test_implicit_renewals_end_a_set_time_after_the_refresh_cookie_was_last_shown(lesson_id, make_app):
+    """A browser's access cookie (copied, say, from a proxy's log: the refresh cookie goes to /refresh only) is
+    renewed until IMPLICIT_REFRESH_LIMIT after the login, then expires; only the refresh cookie starts a new chain
+    of renewals, as the page does by itself when a token has expired."""
+    limit = timedelta(hours=1)
+    with time_machine.travel(datetime.now(timezone.utc), tick=False) as traveller:
+        client = make_app(lesson_id, IMPLICIT_REFRESH_LIMIT=limit, JWT_COOKIE_SECURE=False).test_client()
+        AuthActions(client).register("alice")
+        assert client.post("/login", json={"username": "alice", "password": PASSWORD, "cookies": True}).is_json
+        statuses = [status for status, _ in keep_alive(client, traveller, steps=12)]  # 2 hours of the 14 days
+        assert 401 in statuses, "the chain of renewals must end"
+        first_refused = timedelta(minutes=10) * (statuses.index(401) + 1)
+        assert limit < first_refused <= limit + timedelta(minutes=15 + 10), "the limit, plus the last token's life"
+        assert set(statuses[statuses.index(401):]) == {401}, "and it ends for good"
+        csrf = {"X-CSRF-TOKEN": client.get_cookie("csrf_refresh_token").value}
+        assert client.post("/refresh", headers=csrf).status_code == 200
+        assert keep_alive(client, traveller, steps=1) == [(200, True)], "a new chain, from the refresh cookie"
 
 
 @lessons_from(7)

@@ -57,14 +57,17 @@ def bearer_challenge(error, description):
 # --- Token problems: flask-jwt-extended's loaders -----------------------------------------------------
 
 def token_missing(reason):
-    """No usable Authorization header (jwt.unauthorized_loader): none at all, or not `Bearer <token>`."""
+    """No Bearer credentials (jwt.unauthorized_loader): no Authorization header, or one that is not `Bearer <token>`.
+
+    Both get the bare challenge, without an error code: RFC 6750 section 3.1 gives none to a request that tried
+    another way to authenticate, or none (its invalid_request goes with a 400, for requests it calls malformed).
+    """
     if "Authorization" not in request.headers:
         message = "This needs a token: log in, then send it as 'Authorization: Bearer <token>'."
         return error_response(401, "token_missing", message, headers={"WWW-Authenticate": REALM})
     current_app.logger.info("Malformed Authorization header: %.200r", reason)  # the library's words: our log only
     message = "The Authorization header must be 'Bearer <token>'."
-    headers = bearer_challenge("invalid_request", message)
-    return error_response(401, "authorization_header_malformed", message, headers=headers)
+    return error_response(401, "authorization_header_malformed", message, headers={"WWW-Authenticate": REALM})
 
 
 def token_invalid(reason):

@@ -6,6 +6,7 @@ from flask_jwt_extended import create_access_token, current_user, get_current_us
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
+from auth import token_optional
 from blocklist import accepted_until, current_blocklist
 from extensions import db
 from models import Blog, User, check_dummy_password
@@ -196,7 +197,7 @@ class BlogList(Resource):
 class BlogItem(Resource):
     """GET /blogs/<id>: one post (a draft for its author only). PUT, PATCH: its author. DELETE: its author or an admin."""
 
-    @jwt_required(optional=True)
+    @token_optional
     def get(self, blog_id):
         return BlogSchema().dump(find_blog(blog_id))
 
@@ -244,7 +245,7 @@ def visible_posts():
     """The condition a post must meet to be shown to whoever is asking: published, or their own draft.
 
     get_current_user() is the User of the request's token, or None when no token was sent: that needs
-    @jwt_required(optional=True) on the view. (`current_user is None` is never true: current_user is a proxy.)
+    @token_optional (auth.py) on the view. (`current_user is None` is never true: current_user is a proxy.)
     """
     # TODO 3: anonymous readers see published posts; a logged-in user also sees the posts they wrote
     return Blog.published

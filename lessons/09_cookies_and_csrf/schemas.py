@@ -62,7 +62,7 @@ class LoginSchema(Schema):
     # year: a bigger number would overflow the date arithmetic).
     lifetime_minutes = fields.Integer(strict=True, validate=Range(min=1, max=MAX_LIFETIME_MINUTES))
     # A browser asks for its tokens in httponly cookies, out of its scripts' reach (lesson 09, cookies.py).
-    cookies = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
+    cookies = JSONBoolean(load_default=False)  # JSON true or false, as `published` below
 
 
 class RegisterSchema(Schema):

@@ -26,7 +26,6 @@ def cookie_answer(user, tokens):
     """The answer to a browser's login or refresh: the tokens go in cookies, never in the body (a script that can
     read the body could keep them). The body says who is logged in, for the page to show."""
     response = jsonify(UserSchema().dump(user))
-    # when `tokens` has one: each also sets its readable CSRF cookie
     set_access_cookies(response, tokens["access_token"])
     if "refresh_token" in tokens:  # a login that asked for a short lifetime gets none
         set_refresh_cookies(response, tokens["refresh_token"])
@@ -38,16 +37,41 @@ def cookie_answer(user, tokens):
 def refresh_expiring_access_cookie(response):
     """An after_request hook (app.py): when a request authenticated by its access cookie, and that token has less
     than half of its lifetime left, answer a new access cookie as well. A user on the page is then not sent to
-    /refresh every few minutes. Header clients are left alone: they refresh as in lesson 06.
+    /refresh every few minutes. Only a token this app put in a cookie is renewed, and only until its renew_until
+    (renewal_claims, below): header clients are left alone (they refresh as in lesson 06), and a copied access
+    token cannot keep a login alive without the refresh token.
     """
-    # (get_jwt_request_location() == "cookies" and get_jwt()["type"] == "access"), whose token expires_soon and
-    # whose login_goes_on(family): then set_access_cookies(response, renewed_access_token(claims))
     if get_jwt_request_location() != "cookies":  # None when no token was checked; "headers" for an API client
         return response
     claims = get_jwt()
-    if claims["type"] == "access" and expires_soon(claims) and login_goes_on(claims["family"]):
+    if (claims["type"] == "access" and may_be_renewed(claims) and expires_soon(claims)
+            and login_goes_on(claims["family"])):
         set_access_cookies(response, renewed_access_token(claims))
     return response
+
+
+def renewal_claims(in_a_cookie):
+    """The claim of an access token this app puts in a cookie (Login and Refresh add it); {} for a header client.
+
+    renew_until is the time (in seconds, as exp) after which the hook above no longer renews the token. It bounds
+    what flask-jwt-extended's documented implicit refresh leaves open, where any valid access token that comes in
+    a cookie is renewed, again and again:
+    - a token without the claim, as every header client's is, is never renewed: one copied from an API client's
+      logs and sent back as a cookie expires when it would have;
+    - a renewed token keeps the claim unchanged (renewed_access_token), so a chain of renewals ends
+      IMPLICIT_REFRESH_LIMIT after the login or the last /refresh, however often it is renewed. Only the refresh
+      cookie, which the browser sends to /refresh and nowhere else, starts a new chain: the page calls /refresh
+      by itself when a token has expired.
+    """
+    if not in_a_cookie:
+        return {}
+    renew_until = now() + current_app.config["IMPLICIT_REFRESH_LIMIT"]
+    return {"renew_until": int(renew_until.timestamp())}
+
+
+def may_be_renewed(claims):
+    """Whether this app put the token in a cookie (it has renew_until) and that time is still ahead."""
+    return "renew_until" in claims and now().timestamp() < claims["renew_until"]
 
 
 def expires_soon(claims):
@@ -66,6 +90,9 @@ def login_goes_on(family):
 
 
 def renewed_access_token(claims):
-    """A new access token for the same user and login (not fresh: no password was given for it)."""
+    """A new access token for the same user and login (not fresh: no password was given for it), renewable until
+    the same time as the token it replaces."""
     user = find_user(claims["sub"])
-    return create_access_token(identity=claims["sub"], additional_claims=login_claims(user, claims["family"]))
+    same_end = {"renew_until": claims["renew_until"]}  # never later: see renewal_claims
+    new_claims = login_claims(user, claims["family"]) | same_end
+    return create_access_token(identity=claims["sub"], additional_claims=new_claims)

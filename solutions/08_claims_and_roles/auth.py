@@ -1,7 +1,9 @@
 """Who is calling: flask-jwt-extended turns a verified token into the logged-in user."""
 import re
+from functools import wraps
 
-from flask import g
+from flask import g, request
+from flask_jwt_extended import verify_jwt_in_request
 
 from blocklist import current_blocklist
 from extensions import db
@@ -18,6 +20,25 @@ def load_user(jwt_header, jwt_payload):
     Registered in app.py with jwt.user_lookup_loader; protected views then read `current_user`.
     """
     return token_user(jwt_payload)
+
+
+def token_optional(view):
+    """A decorator for views that anyone may call, and that show a logged-in user more (GET /blogs: drafts).
+
+    It is @jwt_required(optional=True), except for one case. flask-jwt-extended takes an Authorization header that
+    is not `Bearer <token>` ("Basic ...", a token alone) for no header at all, so such a client would quietly get
+    the anonymous answer, while `Bearer` with a broken token gets a 401. A client that sends the header means to
+    log in: here it is checked as @jwt_required() checks it, and gets the same 401 as on a protected route. Only a
+    request without the header is anonymous (get_current_user() is None). The same pattern as roles.py's
+    role_required: verify_jwt_in_request() does the checks.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request(optional="Authorization" not in request.headers)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def token_user(jwt_payload):

@@ -51,6 +51,9 @@ class Config:
         self.JWT_COOKIE_SAMESITE = environ.get("JWT_COOKIE_SAMESITE", "Lax")  # no cookies on other sites' POSTs
         self.JWT_REFRESH_COOKIE_PATH = "/refresh"  # the refresh token goes to /refresh, and nowhere else
         self.JWT_COOKIE_CSRF_PROTECT = True  # the library's default, written out: see README.md, CSRF
+        # The implicit refresh renews a browser's access cookie for this long after its login or its last /refresh,
+        # no longer: then only the refresh cookie gets new tokens (cookies.py, renewal_claims).
+        self.IMPLICIT_REFRESH_LIMIT = timedelta(hours=1)
 
 
 def minutes_from_text(text, name):

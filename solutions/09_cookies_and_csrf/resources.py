@@ -7,8 +7,9 @@ from flask_jwt_extended import (create_access_token, current_user, get_current_u
 from flask_restful import Resource, abort
 from sqlalchemy.exc import IntegrityError
 
+from auth import token_optional
 from blocklist import accepted_until, current_blocklist
-from cookies import cookie_answer
+from cookies import cookie_answer, renewal_claims
 from extensions import db
 from models import Blog, User, check_dummy_password
 from roles import role_required
@@ -58,14 +59,15 @@ class Login(Resource):
         if user is None or not user.check_password(credentials["password"]):
             abort(401, message=WRONG_CREDENTIALS, code="wrong_credentials")
         family = new_family()  # this login; /logout ends it
+        cookies = credentials["cookies"]  # a browser: the tokens go in httponly cookies, not in the body
         access_token = create_access_token(identity=str(user.id), fresh=True, expires_delta=lifetime(credentials),
-                                           additional_claims=login_claims(user, family))
+                                           additional_claims=login_claims(user, family) | renewal_claims(cookies))
         answer = {"access_token": access_token}
         if "lifetime_minutes" not in credentials:  # a client that asked for a short life gets no way to extend it
             answer["refresh_token"] = issue_refresh_token(user, family)
         refuse_if_password_changed(user)  # while it was being checked: see the function
         db.session.commit()
-        if credentials["cookies"]:  # a browser: the tokens go in httponly cookies, not in the body
+        if cookies:
             return cookie_answer(user, answer)
         return answer, 200
 
@@ -110,12 +112,13 @@ class Refresh(Resource):
         if presented is None:  # pruned since then: refuse it, as token_is_revoked would now
             abort(401, message="The token has been revoked. Log in again.", code="token_revoked")
         if retire(presented.jti):
-            claims = login_claims(current_user, presented.family)  # the same login goes on
+            cookies = get_jwt_request_location() == "cookies"  # a browser sent its refresh cookie: answer cookies
+            claims = login_claims(current_user, presented.family) | renewal_claims(cookies)  # the same login goes on
             access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
             refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
             tokens = {"access_token": access_token, "refresh_token": refresh_token}
-            if get_jwt_request_location() == "cookies":  # a browser sent its refresh cookie: answer cookies
+            if cookies:
                 return cookie_answer(current_user, tokens)
             return tokens, 200
         # it was used already, so it was copied: end its login, the access tokens the thief got included
@@ -185,7 +188,7 @@ class BlogList(Resource):
     """GET /blogs: the posts anyone may see, a page at a time; a logged-in author sees their drafts too.
     POST /blogs {title, body, published}: write one (authors and admins)."""
 
-    @jwt_required(optional=True)
+    @token_optional
     def get(self):
         page = load_args(PageSchema())
         query = db.select(Blog).where(visible_posts(), Blog.id > page["after"]).order_by(Blog.id)
@@ -204,7 +207,7 @@ class BlogList(Resource):
 class BlogItem(Resource):
     """GET /blogs/<id>: one post (a draft for its author only). PUT, PATCH: its author. DELETE: its author or an admin."""
 
-    @jwt_required(optional=True)
+    @token_optional
     def get(self, blog_id):
         return BlogSchema().dump(find_blog(blog_id))
 
@@ -252,7 +255,7 @@ def visible_posts():
     """The condition a post must meet to be shown to whoever is asking: published, or their own draft.
 
     get_current_user() is the User of the request's token, or None when no token was sent: that needs
-    @jwt_required(optional=True) on the view. (`current_user is None` is never true: current_user is a proxy.)
+    @token_optional (auth.py) on the view. (`current_user is None` is never true: current_user is a proxy.)
     """
     reader = get_current_user()
     if reader is None:

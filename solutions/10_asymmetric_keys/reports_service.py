@@ -140,11 +140,10 @@ def verified_claims(token):
 def refused(error):
     """A Refused request: a 401 says how to authenticate (WWW-Authenticate), a 503 when to try again."""
     headers = {"Retry-After": "5"} if error.status == 503 else {}
-    if error.code == "token_missing":
+    if error.code in ("token_missing", "authorization_header_malformed"):  # no Bearer credentials: RFC 6750 3.1
         headers["WWW-Authenticate"] = REALM
     elif error.status == 401:
-        challenge = "invalid_request" if error.code == "authorization_header_malformed" else "invalid_token"
-        headers.update(bearer_challenge(challenge, error.message))
+        headers.update(bearer_challenge("invalid_token", error.message))
     return error_response(error.status, error.code, error.message, headers=headers)
 
 
