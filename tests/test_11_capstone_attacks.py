@@ -266,7 +266,9 @@ def posts_titled(server, title):
 
 @pytest.mark.todo(7)
 def test_a_page_on_another_origin_publishes_as_alice_on_the_vulnerable_app(request, stage):
-    title = f"Cross-site {secrets.token_hex(4)}"
+    """The title reaches the app exactly as given, quotes, angle brackets and an entity included: the page escapes
+    what it puts in its HTML (html.escape), or the title would end its attribute early (or become HTML)."""
+    title = f'Cross-site {secrets.token_hex(4)}: "quoted" <b>bold</b> &amp; more'
     status = attack_in_a_browser(request, stage, stage.vulnerable, title)
     assert [post["author_id"] for post in posts_titled(stage.vulnerable, title)] == [
         stage.stages["vulnerable"]["ids"]["alice"]]
