@@ -138,7 +138,7 @@ def test_a_token_with_alg_none_is_alice_on_the_vulnerable_app(stage):
     assert token_part(evidence["token"], 0)["alg"] == "none" and evidence["token"].endswith("."), "no signature"
     me = get(stage.vulnerable, "/me", evidence["token"])
     assert (me.status_code, me.json()["username"]) == (200, "alice")
-    assert evidence["status"] == 200
+    assert evidence["status"] == 200 and evidence["answer"] == me.json(), "the evidence is what GET /me answered"
 
 
 @pytest.mark.todo(1)
@@ -154,6 +154,8 @@ def test_a_token_with_alg_none_is_refused_by_the_course_app(stage):
 def test_the_key_of_the_vulnerable_app_is_cracked_and_makes_an_admin(stage, mallory):
     evidence = stage.attacks.crack_secret(stage.vulnerable.url(), mallory, stage.words)
     assert evidence["secret"] == stage.secret
+    assert evidence["tried"] == stage.words.index(stage.secret) + 1, "the words up to the right one, then it stops"
+    assert isinstance(evidence["seconds"], float) and 0 < evidence["seconds"] < 60, "how long the words took"
     admin_token = evidence["admin_token"]
     assert token_part(admin_token, 0)["alg"] == "HS256", "signed with the cracked key, not alg none"
     assert token_part(admin_token, 1)["role"] == "admin"
@@ -199,7 +201,7 @@ def test_mallory_edits_a_post_of_alice_on_the_vulnerable_app(stage, mallory):
     evidence = stage.attacks.edit_someone_elses_post(stage.vulnerable.url(), mallory, post_id, title)
     post = get(stage.vulnerable, f"/blogs/{post_id}").json()
     assert post["title"] == title and post["author_id"] == stage.stages["vulnerable"]["ids"]["alice"]
-    assert evidence["status"] == 200
+    assert evidence["status"] == 200 and evidence["answer"] == post, "the evidence is what PATCH answered"
 
 
 @pytest.mark.todo(5)
@@ -222,6 +224,7 @@ def logged_out(stage, name, token):
 def test_a_logged_out_token_still_works_on_the_vulnerable_app(stage, mallory):
     evidence = stage.attacks.replay_after_logout(stage.vulnerable.url(), mallory)
     assert logged_out(stage, "vulnerable", evidence["token"]), "the token was sent to POST /logout, which said yes"
+    assert evidence["logout_status"] in (200, 204)
     assert get(stage.vulnerable, "/me", evidence["token"]).status_code == 200
     assert evidence["replay_status"] == 200
 
