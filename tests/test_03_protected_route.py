@@ -1,9 +1,12 @@
 """Lesson 03: only a logged-in user may publish; only a post's author may change or delete it."""
+from contextlib import contextmanager
+
 import jwt
 import pytest
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, current_user, jwt_required
+from sqlalchemy import event
 
-from conftest import bearer, decode, run_sql, table_rows
+from conftest import AuthActions, bearer, decode, run_sql, table_rows
 
 POST = {"title": "Hello", "body": "My first post."}
 PROTECTED = [("post", "/blogs"), ("put", "/blogs/1"), ("patch", "/blogs/1"), ("delete", "/blogs/1")]
@@ -95,6 +98,42 @@ def test_a_token_whose_user_was_deleted_is_refused(client, app, alice):
     assert table_rows(app, "blogs") == []
 
 
+@pytest.mark.todo(2)
+def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(client, app, alice):
+    """Requests sent inside an app context the caller pushed (a test, a CLI command) share it, and its database
+    session. A user loaded for one request must not answer for the next: once deleted, 401, never a 500."""
+    database = app.extensions["sqlalchemy"]
+    with app.app_context():
+        assert client.post("/blogs", json=POST, headers=bearer(alice)).status_code == 201
+        database.session.execute(database.text("DELETE FROM users WHERE username = 'alice'"))
+        database.session.commit()
+        response = client.post("/blogs", json=POST, headers=bearer(alice))
+    assert response.status_code == 401, response.get_data(as_text=True)
+
+
+@pytest.mark.todo(2)
+def test_a_protected_request_asks_the_database_for_its_user_once(make_app):
+    """load_user runs on every protected request: one SELECT of the user is its whole cost (docs/cost-of-auth.md)."""
+    app = make_app()  # an app of its own: a route is added to it
+    app.add_url_rule("/whoami", "whoami", jwt_required()(lambda: {"id": current_user.id}))
+    client = app.test_client()
+    alice = AuthActions(client).token("alice")
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    sent = []
+
+    def note(conn, cursor, statement, *rest):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = client.get("/whoami", headers=bearer(alice))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(sent) == 1 and " FROM users " in sent[0], f"the statements sent: {sent}"
+
+
 @pytest.mark.todo(1, 2)  # publishing the post to read needs both
 def test_anyone_may_read_posts(client, alices_post):
     assert client.get("/blogs").get_json() == {"blogs": [alices_post], "next": None}
@@ -109,6 +148,48 @@ def test_only_the_author_may_change_or_delete_a_post(client, app, alices_post, b
     assert response.status_code == 403
     assert response.get_json()["message"]
     assert blogs_unchanged(app) == before
+
+
+@pytest.mark.todo(3)
+def test_an_edit_or_a_delete_touches_only_the_post_it_names(client, app, alice):
+    first, second = (client.post("/blogs", json=POST, headers=bearer(alice)).get_json()["id"] for _ in range(2))
+    assert client.patch(f"/blogs/{first}", json={"title": "Edited"}, headers=bearer(alice)).status_code == 200
+    assert blogs_unchanged(app) == [(first, "Edited", POST["body"]), (second, POST["title"], POST["body"])]
+    assert client.delete(f"/blogs/{first}", headers=bearer(alice)).status_code == 204
+    assert blogs_unchanged(app) == [(second, POST["title"], POST["body"])], "the author's other post stays"
+
+
+@contextmanager
+def post_changes_hands_just_before_each_write(app, blog_id, new_author_id):
+    """Another request, pinned between a check and a write: just before the UPDATE or DELETE of `blog_id` runs,
+    the post is given to someone else (on the same connection, so SQLite and PostgreSQL see it alike)."""
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+
+    def give_away(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("UPDATE BLOGS", "DELETE FROM BLOGS")):
+            cursor.execute(f"UPDATE blogs SET author_id = {int(new_author_id)} WHERE id = {int(blog_id)}")
+
+    event.listen(engine, "before_cursor_execute", give_away)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", give_away)
+
+
+@pytest.mark.todo(3)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_the_author_is_checked_in_the_write_itself(client, app, alices_post, alice, bob, method):
+    """Check, then act (README): an author checked in Python before the write leaves a gap in which the row can
+    change. Here the post becomes Bob's in that gap: a check inside the UPDATE or DELETE then matches nothing
+    (403, and the request's work, the change of hands included, is rolled back), while a check made before it
+    would write on Bob's post."""
+    bobs_id = int(decode(bob)["sub"])
+    with post_changes_hands_just_before_each_write(app, alices_post["id"], bobs_id):
+        response = getattr(client, method)(f"/blogs/{alices_post['id']}", json={"title": "Mine", "body": "Mine."},
+                                           headers=bearer(alice))
+    assert response.status_code == 403, f"{method.upper()} wrote on a post that was no longer Alice's"
+    assert [row["title"] for row in table_rows(app, "blogs")] == [POST["title"]], "the post is as it was"
 
 
 @pytest.mark.todo(1)

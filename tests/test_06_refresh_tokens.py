@@ -111,6 +111,8 @@ def test_a_login_that_asks_for_a_short_life_gets_no_refresh_token(app, auth, log
     response = auth.client.post("/login", json={"username": "alice", "password": PASSWORD, "lifetime_minutes": 1})
     assert response.status_code == 200
     assert "refresh_token" not in response.get_json(), "a refresh token would outlive the minute that was asked for"
+    access = decode(response.get_json()["access_token"])
+    assert (access["exp"] - access["iat"], access["fresh"]) == (60, True), "a fresh token that lives the minute asked"
     assert len(stored_tokens(app)) == 1
 
 

@@ -322,6 +322,41 @@ def test_the_reports_service_accepts_genuine_tokens_and_refuses_the_others(servi
     assert_each_token_gets_its_answer(running.login_token(), running.report)
 
 
+@pytest.mark.todo(2, 3)
+def test_the_reports_service_allows_its_configured_clock_leeway_and_no_more(services):
+    """JWT_DECODE_LEEWAY (here 30 s): a token that expired 5 s ago is still accepted, one that expired a minute ago
+    is not. Times are a whole 25 s away from the limit: no clock needs moving."""
+    running = services()
+    running.reports_app.config["JWT_DECODE_LEEWAY"] = 30
+    _, claims = unverified(running.login_token())
+    now = int(time.time())
+    just_expired, long_expired = (signed({**claims, "exp": now - ago}) for ago in (5, 60))
+    assert running.report(just_expired).status_code == 200, "inside the leeway"
+    assert_error_shape(running.report(long_expired), 401, "token_expired")
+
+
+@pytest.mark.todo(2, 3)
+@pytest.mark.parametrize("claim", ["exp", "iat", "sub"])
+def test_the_reports_service_refuses_a_token_without_a_claim_it_needs(services, claim):
+    """Signed by the blog app's key, but without exp (it would never expire), iat or sub: refused (REQUIRED_CLAIMS),
+    never a 500 for a missing claim."""
+    running = services()
+    _, claims = unverified(running.login_token())
+    assert running.report(signed(claims)).status_code == 200, "the same token with every claim is accepted"
+    without = signed({name: value for name, value in claims.items() if name != claim})
+    assert_error_shape(running.report(without), 401, "token_invalid")
+
+
+@pytest.mark.todo(2, 3)
+def test_the_reports_service_checks_the_issuer_and_audience_it_is_configured_with(services):
+    """JWT_ISSUER and JWT_AUDIENCE are settings, read from the service's configuration, not the defaults."""
+    running = services()
+    running.reports_app.config.update(JWT_ISSUER="https://blog.example.com", JWT_AUDIENCE="reports")
+    _, claims = unverified(running.login_token())  # issued by the blog app with the default issuer and audience
+    assert running.report(signed({**claims, "iss": "https://blog.example.com", "aud": "reports"})).status_code == 200
+    assert_error_shape(running.report(signed(claims)), 401, "token_invalid")
+
+
 def test_the_reports_service_refuses_requests_without_an_access_token(services):
     running = services()
     url = running.reports_server.url("/report")

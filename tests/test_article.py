@@ -331,9 +331,28 @@ def test_11_flask_jwt_extended_falls_back_to_flasks_secret_key():
     assert jwt.decode(token, TEST_SECRET, algorithms=["HS256"])["sub"] == "alice"
 
 
-def test_11_the_course_wants_a_jwt_secret_key_of_its_own():
+@pytest.mark.parametrize("lesson_id", ["01_config", "05_error_handling", "09_cookies_and_csrf"])
+def test_11_the_course_wants_a_jwt_secret_key_of_its_own(lesson_id):
     with pytest.raises(Exception, match="JWT_SECRET_KEY is not set"):
-        course_app("01_config", JWT_SECRET_KEY="", SECRET_KEY=TEST_SECRET)
+        course_app(lesson_id, JWT_SECRET_KEY="", SECRET_KEY=TEST_SECRET)
+
+
+def test_11_lesson_10_wants_a_private_key_instead():
+    with pytest.raises(Exception, match="JWT_PRIVATE_KEY_FILE is not set"):
+        course_app("10_asymmetric_keys", JWT_PRIVATE_KEY="", JWT_SECRET_KEY="", SECRET_KEY=TEST_SECRET)
+
+
+LIBRARY_CLAIMS = {"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "csrf"}
+
+
+@pytest.mark.parametrize("lesson_id, added", [
+    ("02_login", set()), ("07_logout", {"family", "token_version"}),
+    ("08_claims_and_roles", {"family", "token_version", "role"}),
+    ("10_asymmetric_keys", {"family", "token_version", "role", "iss", "aud"}),
+])
+def test_11_what_the_course_tokens_hold(lesson_id, added):
+    token = AuthActions(course_app(lesson_id).test_client()).token("alice")
+    assert set(jwt.decode(token, options={"verify_signature": False})) == LIBRARY_CLAIMS | added
 
 
 def test_11_what_a_success_answers():

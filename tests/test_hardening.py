@@ -1,7 +1,9 @@
 """The course checks that each lesson keeps the fixes of the attack review (issue 11), from the lesson that
 introduced a fix to the last one in lessons.toml, so lessons added later are checked too (but a capstone, whose app
 is vulnerable on purpose). It runs against the reference solutions only (see conftest.py), with TESTING off as in
-production, on the database --database names.
+production, on the database --database names. What lies inside a TODO region of the lesson that introduced it is
+tested by that lesson's own tests (tests/test_NN_slug.py, which grade the learner's code too); here it is checked
+from the next lesson on, where the same code is outside any region (issue 27).
 
 Two kinds of checks:
 - inputs an attacker would send, through the test client: none may give a 5xx or leak who has an account;
@@ -81,7 +83,7 @@ def token_of(client, username):
 
 # --- Login: the answer and the work do not depend on whether the user exists (from lesson 02) ---------------
 
-@lessons_from(2)
+@lessons_from(3)  # lesson 02's own tests check its TODO 2 (test_an_unknown_user_costs_the_same_hashing_...)
 def test_an_unknown_user_costs_one_hash_check_like_a_wrong_password(lesson_id, make_app, monkeypatch):
     client = make_app(lesson_id).test_client()
     AuthActions(client).register("alice")
@@ -137,7 +139,7 @@ def test_a_deleted_users_id_is_never_reused(lesson_id, make_app):
 
 # --- Tokens, ids and lists (from lesson 03) ------------------------------------------------------------------
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's own tests check its TODO 2 (load_user) on this
 def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
     app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
@@ -150,7 +152,7 @@ def test_a_deleted_users_token_means_no_one(lesson_id, make_app):
     assert table_rows(app, "blogs") == []
 
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's TODO 2: tested in test_03
 def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(lesson_id, make_app):
     """Test-client requests sent inside an app context the caller pushed share it, flask.g and the database session
     included (Flask reuses the app context it finds). A user kept in g for one token check must not answer for
@@ -167,7 +169,7 @@ def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(lesson
     assert response.status_code == 401, response.get_data(as_text=True)
 
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's TODO 2 (load_user): tested in test_03
 def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     """What a protected request adds to flask-jwt-extended's decorator, in round trips (docs/cost-of-auth.md):
     one query for the user (load_user) and, from lesson 07, one question to the blocklist. The blocklist check
@@ -195,7 +197,7 @@ def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     assert asked == expected
 
 
-@lessons_from(7)
+@lessons_from(8)  # lesson 07's own tests check it inside its TODOs
 def test_with_the_blocklist_in_redis_a_protected_request_sends_one_command(lesson_id, make_app, redis_server, redis_url):
     """The Redis store answers for a token's jti and its login's family with one command (EXISTS of both keys),
     and the database is asked for the user only."""
@@ -211,7 +213,7 @@ def test_with_the_blocklist_in_redis_a_protected_request_sends_one_command(lesso
     assert sent == 1
 
 
-@lessons_from(3)
+@lessons_from(4)  # lesson 03's own tests check the same on the learner's code
 def test_strange_tokens_and_ids_get_a_4xx(lesson_id, make_app):
     app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
@@ -492,7 +494,7 @@ def test_a_password_change_and_a_logout_all_at_once_give_no_500(lesson_id, share
     assert {path: answer.status_code for path, answer in answers.items()} == {"/password": 204, "/logout-all": 204}
 
 
-@lessons_from(7)
+@lessons_from(8)  # lesson 07's own tests check it inside its TODOs
 def test_logout_with_a_token_from_before_lesson_07_is_no_500(lesson_id, make_app):
     """token_is_revoked accepts a token without the lesson's claims on purpose (tokens made before the lesson was
     deployed work until the user's first logout-all). /logout with one must log it out, not fail on its missing
@@ -509,7 +511,7 @@ def test_logout_with_a_token_from_before_lesson_07_is_no_500(lesson_id, make_app
     assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
 
 
-@lessons_from(7)
+@lessons_from(8)  # lesson 07's own tests check it inside its TODOs
 def test_a_logout_that_fails_half_way_can_be_sent_again(lesson_id, make_app, redis_url):
     """With Redis, a logout writes to two stores. It once wrote the blocklist first: when the database write failed
     next (here an engine event makes the UPDATE of the refresh tokens fail once, as an outage would), the client got
@@ -552,7 +554,7 @@ def publish(client, access_token):
     return client.post("/blogs", json=POST, headers=bearer(access_token))
 
 
-@lessons_from(7)
+@lessons_from(8)  # lesson 07's own tests check it inside its TODOs
 def test_logout_ends_every_access_token_of_its_login(lesson_id, make_app, blocklist_settings):
     """A1 comes from /login, A2 from /refresh: one login (family). The client logs out with A2, the token it holds;
     A1, which a thief may hold, must stop working too, not live on until it expires."""
@@ -566,7 +568,7 @@ def test_logout_ends_every_access_token_of_its_login(lesson_id, make_app, blockl
     assert answer.status_code == 401 and answer.get_json()["code"] == "token_revoked"
 
 
-@lessons_from(7)
+@lessons_from(8)  # lesson 07's own tests check it inside its TODOs
 def test_reuse_detection_ends_the_access_tokens_the_thief_got(lesson_id, make_app, blocklist_settings):
     """The thief refreshes first with a copied R1; the client's later refresh with R1 is the reuse, which ends the
     login: the access token the thief got from its refresh must stop working as well, not only its refresh token."""

@@ -134,7 +134,8 @@ class Logout(Resource):
     @jwt_required()
     def post(self):
         claims = get_jwt()  # the calling token's claims: its jti, exp and family
-        # TODO 2: revoke this access token (the blocklist) and the refresh tokens of its family, then commit
+        # TODO 2: end this token's login (a token made before lesson 07 has none) and revoke the token itself;
+        # the database first, then the blocklist, so that a failure half way leaves a token that can log out again
         if "family" in claims:  # a token made before lesson 07 has none: it has no login to end but itself
             end_login(claims["family"])  # its refresh tokens, then every access token of the login
         current_blocklist().add(claims["jti"], accepted_until(claims))

@@ -42,7 +42,8 @@ def create_app(test_config=None):
     app.config.from_mapping(settings_from(os.environ))
     app.config.from_mapping(test_config or {})
     # The key set is fetched when the first token comes, then kept for KEYS_LIFESPAN_SECONDS. cache_keys stays
-    # off: PyJWT's per-kid cache never forgets a key, so a key removed from the JWKS would go on being accepted.
+    # off: PyJWT's per-kid cache (an LRU of 16 keys) has no time limit, so a key removed from the JWKS would go on
+    # being accepted until 16 other kids pushed it out.
     app.extensions["jwks_client"] = jwt.PyJWKClient(
         app.config["JWKS_URL"], lifespan=app.config["KEYS_LIFESPAN_SECONDS"], timeout=FETCH_TIMEOUT_SECONDS,
         cooldown_duration=app.config["REFETCH_COOLDOWN_SECONDS"],

