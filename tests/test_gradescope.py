@@ -31,7 +31,7 @@ TEST_FIELDS = {"score", "max_score", "status", "name", "name_format", "number", 
                "visibility", "extra_data"}
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
-HIDDEN_WORDS = "an expiry that is not a timedelta is refused"
+HIDDEN_WORDS = "a secret set to none in code is refused like a missing one"
 LOUD_ERROR = "<b>" + "x" * 30_000 + "</b>"
 IGNORE = shutil.ignore_patterns(*LOCAL_FILES)
 
@@ -57,9 +57,10 @@ def submission(kind, folder):
     if kind == "broken":
         app = lesson / "app.py"
         app.write_text(f"raise RuntimeError({LOUD_ERROR!r})\n" + app.read_text())
-    elif kind == "buggy":  # the expiry checked without isinstance: right for every public test, not the hidden one
+    elif kind == "buggy":  # "no secret" taken as "": every public test passes, the hidden one (None) does not
         config = lesson / "config.py"
-        config.write_text(config.read_text().replace("not isinstance(expires, timedelta) or expires", "expires"))
+        text = config.read_text().replace('config.get("JWT_SECRET_KEY") or ""', 'config.get("JWT_SECRET_KEY")')
+        config.write_text(text.replace("    if not secret:\n", "    if secret == '':\n"))
     return folder
 
 
@@ -139,7 +140,8 @@ def test_results_json_has_the_fields_of_gradescopes_specification(graded, kind):
     lesson = find_lesson("01")
     assert [test["name"] for test in results["tests"]] == [f"01 Config: TODO {n}" for n in (1, 2)]
     for test in results["tests"]:
-        assert set(test) <= TEST_FIELDS and {"name", "score", "max_score", "output", "visibility", "status"} <= set(test)
+        assert set(test) <= TEST_FIELDS
+        assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(test)
         assert test["visibility"] in VISIBILITIES and test["status"] in ("passed", "failed")
         assert 0 <= test["score"] <= test["max_score"] and (test["status"] == "passed") == (test["score"] > 0)
         assert len(test["output"]) <= OUTPUT_LIMIT + 100, "output capped"
@@ -152,7 +154,8 @@ def test_the_reference_scores_every_todo_and_the_starter_none(graded):
     assert [test["score"] for test in reference["tests"]] == [5, 5] and reference["score"] == 10
     assert [test["score"] for test in starter["tests"]] == [0, 0] and starter["score"] == 0
     assert "look at TODO 1" in starter["tests"][0]["output"]
-    assert reference["output"].startswith("Total: 10 of 10") and "Sandboxed (bubblewrap)" in graded["reference"]["stdout"]
+    assert reference["output"].startswith("Total: 10 of 10")
+    assert "Sandboxed (bubblewrap)" in graded["reference"]["stdout"]
 
 
 def test_a_broken_lesson_scores_nothing_and_says_why_in_text_cut_to_size(graded):
@@ -168,7 +171,7 @@ def test_a_hidden_test_costs_its_todo_and_is_named_without_its_message(graded):
     assert [test["score"] for test in results["tests"]] == [5, 0], "every public test passes: the hidden one counts"
     output = results["tests"][1]["output"]
     assert HIDDEN_WORDS in output
-    assert "not supported between" not in output and "Regex" not in output and "DID NOT RAISE" not in output
+    assert "NoneType" not in output and "encode" not in output and "Regex" not in output, "no message of it"
     assert HIDDEN_WORDS in graded["buggy"]["stdout"], "the instructor's copy of the feedback"
 
 

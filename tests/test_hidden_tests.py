@@ -21,7 +21,7 @@ from servers import missing
 
 HIDDEN = sorted((ROOT / HIDDEN_TESTS).glob("test_*.py"))
 EXAMPLE = ROOT / HIDDEN_TESTS / "test_01_config.py"
-EXAMPLE_WORDS = "an expiry that is not a timedelta is refused (TODO 2)"
+EXAMPLE_WORDS = "a secret set to none in code is refused like a missing one (TODO 2)"
 
 
 def test_each_hidden_module_is_a_lessons_and_its_todo_tests_fail_on_the_starter(tmp_path):
@@ -41,7 +41,7 @@ def test_each_hidden_module_is_a_lessons_and_its_todo_tests_fail_on_the_starter(
 def test_feedback_names_a_failing_hidden_test_but_never_shows_its_message():
     lesson = find_lesson("01")
     public = runner.TestOutcome("test_settings_come_from_the_environment", False, "AssertionError: PUBLIC-WORDS", [1])
-    hidden = runner.TestOutcome("test_an_expiry_that_is_not_a_timedelta_is_refused[never]", False,
+    hidden = runner.TestOutcome("test_a_secret_set_to_none_in_code_is_refused_like_a_missing_one", False,
                                 "AssertionError: SECRET-WORDS of the instructor's test", [2], hidden=True)
     grade = LessonGrade(lesson, runner.LessonRun(lesson.id, [public, hidden]))
     feedback = feedback_text(SubmissionGrade("student", [grade]))
@@ -67,8 +67,8 @@ def test_course_grade_runs_the_hidden_tests_and_counts_them(graded):
     tests with the public ones, an untouched starter fails them, and its feedback names them only."""
     reference, untouched = lesson_01(graded, "reference"), lesson_01(graded, "untouched")
     assert reference["failed"] == [] and reference["tests"] == untouched["tests"], "the same tests, all passed"
-    hidden_failed = [name for name in untouched["failed"] if name.startswith("test_an_expiry_that_is_not_a_timedelta")]
-    assert len(hidden_failed) == 2 and untouched["hidden_failed"] == [EXAMPLE_WORDS]
+    hidden_failed = [name for name in untouched["failed"] if name.startswith("test_a_secret_set_to_none_in_code")]
+    assert len(hidden_failed) == 1 and untouched["hidden_failed"] == [EXAMPLE_WORDS]
     feedback = (graded["work"] / "feedback" / "untouched.md").read_text()
     assert EXAMPLE_WORDS in feedback
     source = [line.strip() for line in EXAMPLE.read_text().splitlines() if len(line.strip()) > 20]

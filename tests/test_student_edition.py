@@ -84,7 +84,8 @@ def test_upto_stops_the_course_at_that_lesson(course, tmp_path):
 def test_plain_pytest_and_course_check_run_in_the_edition_without_git(course, tmp_path):
     edition = tmp_path / "edition"
     assert export(course, edition, "--upto", "01").returncode == 0
-    plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/test_docs.py", "tests/test_01_config.py"], cwd=edition, capture_output=True, text=True, timeout=300)
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/test_docs.py", "tests/test_01_config.py"],
+                           cwd=edition, capture_output=True, text=True, timeout=300)
     assert plain.returncode == 1 and " failed" in plain.stdout and "error" not in plain.stdout, plain.stdout[-2000:]
     check = subprocess.run([sys.executable, "-m", "course", "check", "01", "--todo", "1"], cwd=edition,
                            capture_output=True, text=True, timeout=300)
