@@ -5,6 +5,7 @@ local edit (both named in a warning); plain pytest runs in it without git.
 Each test exports from a git repository of its own holding the course as it is here (committed there), so that
 untracked files and local edits can be made without touching this checkout.
 """
+import hashlib
 import subprocess
 import sys
 import tomllib
@@ -43,12 +44,18 @@ def course(tmp_path_factory):
 
 
 def committed(repository):
-    return {name: git(repository, "show", f"HEAD:{name}")
-            for name in git(repository, "ls-tree", "-r", "-z", "--name-only", "HEAD").decode().split("\0") if name}
+    """{path: git's object id of its content} of every file of the last commit."""
+    entries = git(repository, "ls-tree", "-r", "-z", "HEAD").decode().split("\0")
+    return {entry.split("\t", 1)[1]: entry.split()[2] for entry in entries if entry}
 
 
 def exported(folder):
-    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    """{path: git's object id of its content} of every file of the folder (a blob's id: sha1 of its header and
+    bytes)."""
+    def object_id(data):
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+    return {str(path.relative_to(folder)): object_id(path.read_bytes()) for path in folder.rglob("*") if path.is_file()}
 
 
 def export(course, destination, *options):
@@ -56,48 +63,59 @@ def export(course, destination, *options):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_the_edition_is_the_committed_files_without_solutions_or_hidden_tests(course, tmp_path):
-    result = export(course, tmp_path / "edition")
+@pytest.fixture(scope="module")
+def edition(course, tmp_path_factory):
+    """(the whole edition's folder, what the command said)."""
+    folder = tmp_path_factory.mktemp("edition") / "edition"
+    return folder, export(course, folder)
+
+
+@pytest.fixture(scope="module")
+def edition_upto_01(course, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("edition-upto-01") / "edition"
+    return folder, export(course, folder, "--upto", "01")
+
+
+def test_the_edition_is_the_committed_files_without_solutions_or_hidden_tests(course, edition):
+    folder, result = edition
     assert result.returncode == 0, result.stderr
     files = committed(course)
     assert {name.split("/")[0] for name in files} >= {"solutions", "tests"} and "tests/hidden/__init__.py" in files
     expected = {name: text for name, text in files.items() if not name.startswith(("solutions/", "tests/hidden/"))}
-    assert exported(tmp_path / "edition") == expected, "the committed files and bytes, the README without the edit"
+    assert exported(folder) == expected, "the committed files and contents, the README without its edit"
     assert "warning: left out, as git has not committed them: README.md, notes.txt, submissions/ana/app.py" in \
         result.stderr
 
 
-def test_upto_stops_the_course_at_that_lesson(course, tmp_path):
-    result = export(course, tmp_path / "edition", "--upto", "01")
+def test_upto_stops_the_course_at_that_lesson(course, edition_upto_01):
+    folder, result = edition_upto_01
     assert result.returncode == 0, result.stderr
     later = tuple(f"{part}{lesson_id}" for lesson_id in LATER for part in ("lessons/", "tests/test_", "notebooks/"))
     expected = {name: text for name, text in committed(course).items()
                 if not name.startswith(("solutions/", "tests/hidden/", *later))}
-    files = exported(tmp_path / "edition")
-    catalogue = files.pop("course/lessons.toml")
+    files = exported(folder)
+    files.pop("course/lessons.toml")
     assert files == {name: text for name, text in expected.items() if name != "course/lessons.toml"}
-    assert [lesson["id"] for lesson in tomllib.loads(catalogue.decode())["lesson"]] == ["01_config"]
-    assert catalogue.decode().startswith(expected["course/lessons.toml"].decode().split("[[lesson]]")[0])
+    catalogue = (folder / "course" / "lessons.toml").read_text()
+    assert [lesson["id"] for lesson in tomllib.loads(catalogue)["lesson"]] == ["01_config"]
+    assert catalogue.startswith((course / "course" / "lessons.toml").read_text().split("[[lesson]]")[0])
     assert "Each starter holds the answers of the lesson before it" in result.stdout
 
 
-def test_plain_pytest_and_course_check_run_in_the_edition_without_git(course, tmp_path):
-    edition = tmp_path / "edition"
-    assert export(course, edition, "--upto", "01").returncode == 0
+def test_plain_pytest_and_course_check_run_in_the_edition_without_git(edition_upto_01):
+    folder, _ = edition_upto_01
     plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/test_docs.py", "tests/test_01_config.py"],
-                           cwd=edition, capture_output=True, text=True, timeout=300)
+                           cwd=folder, capture_output=True, text=True, timeout=300)
     assert plain.returncode == 1 and " failed" in plain.stdout and "error" not in plain.stdout, plain.stdout[-2000:]
-    check = subprocess.run([sys.executable, "-m", "course", "check", "01", "--todo", "1"], cwd=edition,
+    check = subprocess.run([sys.executable, "-m", "course", "check", "01", "--todo", "1"], cwd=folder,
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 1 and "TODO 1: not done yet" in check.stdout, check.stdout + check.stderr
 
 
-def test_export_refuses_a_folder_that_is_not_empty_or_a_course_outside_git(course, tmp_path):
+def test_export_refuses_a_folder_that_is_not_empty_or_a_course_outside_git(course, edition, tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "file").write_text("")
     again = export(course, tmp_path / "full")
     assert again.returncode == 2 and "not empty" in again.stderr
-    edition = tmp_path / "edition"
-    export(course, edition)
-    without_git = export(edition, tmp_path / "second")
+    without_git = export(edition[0], tmp_path / "second")  # the edition is no git checkout
     assert without_git.returncode == 2 and "exported from git's last commit" in without_git.stderr
