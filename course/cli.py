@@ -253,7 +253,7 @@ def gradescope(args):
     from course.gradescope import write_bundle
 
     lessons = [find_lesson(key) for key in args.lessons.split(",")] if args.lessons else all_lessons()
-    count = write_bundle(lessons, args.output, args.visibility)
+    count = write_bundle(lessons, args.output, args.visibility, args.budget)
     print(f"Wrote {args.output} ({count} files; lessons {', '.join(lesson.id for lesson in lessons)}). Upload it as "
           "the assignment's autograder on Gradescope (Configure Autograder: Zip file upload).")
     return 0
@@ -343,6 +343,9 @@ def build_parser():
     sub.add_argument("--output", default="autograder.zip", help="the zip to write (default: autograder.zip)")
     sub.add_argument("--visibility", default="visible", help="when students see each TODO's result: visible "
                      "(default), after_due_date, after_published or hidden (Gradescope's settings)")
+    sub.add_argument("--budget", type=float, default=480, help="seconds of tests for one submission, all its "
+                     "lessons together (default: 480; keep it under the assignment's Gradescope timeout, 10 minutes "
+                     "unless set otherwise)")
 
     command("notebooks", notebooks, "re-run every notebook against solutions/ and save its outputs")
     return parser

@@ -40,6 +40,9 @@ from course.scoring import todo_shares
 BUNDLE_SETTINGS = "gradescope.json"  # in the bundle: the lessons it grades, and the tests' visibility
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")  # Gradescope's words
 OUTPUT_LIMIT = 10_000  # characters of a test's output (and of the whole submission's) shown to the student
+# Seconds of test runs for one submission, all its lessons together: under Gradescope's own timeout (10 minutes
+# unless the assignment's settings say more), which would end the run before any results.json is written.
+BUDGET = 480
 # The course's files the grader needs (beside the lessons' own folders, and tests/ whole: its hidden tests too).
 COURSE_FILES = ["course", "tests", "pyproject.toml", "requirements-grading.txt"]
 
@@ -79,12 +82,12 @@ exec "${AUTOGRADER_PYTHON:-$root/source/.venv/bin/python}" -m course.gradescope 
 
 # --- The bundle ----------------------------------------------------------------------------------------------
 
-def write_bundle(lessons, output, visibility="visible"):
+def write_bundle(lessons, output, visibility="visible", budget=BUDGET):
     """Write the autograder zip for `lessons`; return the number of files in it."""
     if visibility not in VISIBILITIES:
         raise ValueError(f"--visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
     files = course_files(lessons)
-    settings = {"lessons": [lesson.id for lesson in lessons], "visibility": visibility}
+    settings = {"lessons": [lesson.id for lesson in lessons], "visibility": visibility, "budget": budget}
     browser = next((lesson for lesson in lessons if drives_a_browser(lesson)), None)
     setup = SETUP.format(browser=BROWSER.format(lesson=browser.id[:2]) if browser else "")
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as bundle:
@@ -129,7 +132,7 @@ def grade_for_gradescope(root):
     lessons = [find_lesson(lesson_id) for lesson_id in settings["lessons"]]
     problem = sandbox_problem()
     try:
-        [submission] = grade_all([root / "submission"], lessons, sandboxed=problem is None)
+        [submission] = grade_all([root / "submission"], lessons, sandboxed=problem is None, budget=settings["budget"])
         results = results_of(submission, settings["visibility"], problem)
         print(instructor_text(submission, problem))
     except Exception as error:  # a reference that fails here, a bug: the student sees why, the instructor how

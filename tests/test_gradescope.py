@@ -110,7 +110,7 @@ def test_the_bundle_holds_what_gradescope_runs_and_what_grading_needs(bundle):
         setup = archive.read("setup.sh").decode()
         settings = json.loads(archive.read("gradescope.json"))
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111, "both executable, at the zip's root"
-    assert settings == {"lessons": ["01_config"], "visibility": "visible"}
+    assert settings == {"lessons": ["01_config"], "visibility": "visible", "budget": 480}
     assert {"course/grading.py", "tests/conftest.py", "tests/test_01_config.py", f"{HIDDEN_TESTS}/test_01_config.py",
             "solutions/01_config/config.py", "lessons/01_config/config.py", "requirements-grading.txt"} <= set(names)
     assert not [name for name in names if name.startswith(("solutions/02", "lessons/02")) or "__pycache__" in name
