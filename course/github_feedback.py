@@ -11,7 +11,7 @@ student's repository or its history. From that checkout it runs
 
 which grades the student's lessons/ with the course's grader (course/grading.py, sandboxed where the runner allows
 it), writes a Markdown table per lesson and TODO into the job's summary, and the gradebook (JSON and CSV), which
-the workflow keeps as an artifact.
+the workflow keeps as an artifact. Integrity flags are left out of both: they are for the instructor's own run.
 
 That is advice for the student, and says so: the workflow runs in the student's repository, whose files (the
 workflow included) the student controls. Grades come from the instructor's own sandboxed run of
@@ -34,6 +34,7 @@ def github_feedback(folder, lessons, summary_path, json_path):
     to `json_path` (and a CSV beside it). Returns the SubmissionGrade."""
     problem = sandbox_problem()
     [submission] = grade_all([Path(folder)], lessons, sandboxed=problem is None)
+    submission.flags = []  # integrity flags are for the instructor's own run: this gradebook is the student's
     stamp = run_stamp()
     json_path = Path(json_path)
     write_gradebook([submission], lessons, json_path, json_path.with_suffix(".csv"), stamp, problem is None,

@@ -7,7 +7,7 @@ repository at the pinned ref; the student's repository at its last commit); each
 `sudo` and `pip` are stubs that only record their arguments: the packages are installed here already.
 
 Shown: a student's repository whose own tests, conftest.py, pytest options and history were tampered with gets the
-same verdict as an untampered one, and is flagged for the instructor; the tests come from the pinned ref, not from
+same verdict as an untampered one; the tests come from the pinned ref, not from
 a later commit of the course; the summary has a table per lesson and TODO; the gradebook is where the artifact step
 keeps it. Only lesson 01 is graded (the variable COURSE_LESSONS): what is tested is the workflow, not the lessons.
 """
@@ -245,10 +245,11 @@ def test_a_tampered_repository_gets_the_same_verdict_as_an_honest_one(runs):
     assert runs["tampered"]["summary"].splitlines()[0] == "# Lesson feedback: 5 of 10 points"
 
 
-def test_the_tampering_is_flagged_for_the_instructor(runs):
-    assert runs["honest"]["gradebook"]["flags"] == []
-    flags = " | ".join(runs["tampered"]["gradebook"]["flags"])
-    assert "its tests/ differs" in flags and "pyproject.toml" in flags and "adds a pytest configuration" in flags
+def test_the_students_gradebook_carries_no_integrity_flags(runs):
+    """Flags are for the instructor's own run (`course grade` flags this tampering: tests/test_grading.py); the
+    artifact is the student's."""
+    assert runs["honest"]["gradebook"]["flags"] == runs["tampered"]["gradebook"]["flags"] == []
+    assert "differs" not in runs["tampered"]["summary"]
 
 
 def test_the_tests_come_from_the_pinned_ref_not_a_later_commit(runs, course_repository):
