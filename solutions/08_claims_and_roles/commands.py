@@ -9,7 +9,7 @@ from extensions import db
 from models import ROLES, User
 from roles import change_role
 from schemas import RegisterSchema
-from tokens import prune_expired
+from tokens import prune_ended_logins
 
 
 @click.command("create-user")
@@ -35,11 +35,11 @@ def create_user_command(username, password):
 @click.command("prune-tokens")
 @with_appcontext
 def prune_tokens_command():
-    """Delete the stored refresh tokens of logins that have expired. Run it daily, from cron for example:
-    nothing else does (a login does not: the scan of the whole table would slow every login down)."""
-    pruned = prune_expired()
+    """Delete the stored refresh tokens of logins that ended (revoked, or expired). Run it daily, from cron for
+    example: nothing else does (a login does not: the scan of the whole table would slow every login down)."""
+    pruned = prune_ended_logins()
     db.session.commit()
-    click.echo(f"Deleted {pruned} expired refresh token(s).")
+    click.echo(f"Deleted the refresh tokens of {pruned} ended login(s).")
 
 
 @click.command("prune-blocklist")

@@ -15,8 +15,7 @@ from models import Blog, User, check_dummy_password
 from roles import role_required
 from schemas import (BlogSchema, LoginSchema, PageSchema, PasswordSchema, RegisterSchema, UserSchema, load_args,
                      load_json)
-from tokens import (end_login, find_refresh_token, issue_refresh_token, log_out_everywhere, login_claims, new_family,
-                    retire)
+from tokens import end_login, issue_refresh_token, log_out_everywhere, login_claims, new_family, rotate
 
 # One answer for "no such user" and "wrong password": a different one would tell anyone which usernames exist.
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -121,20 +120,18 @@ class Refresh(Resource):
 
     @jwt_required(refresh=True)
     def post(self):
-        presented = find_refresh_token(get_jwt()["jti"])  # token_is_revoked (auth.py) found it a moment ago
-        if presented is None:  # pruned since then: refuse it, as token_is_revoked would now
-            abort(401, message="The token has been revoked. Log in again.", code="token_revoked")
-        if retire(presented.jti):
-            claims = login_claims(current_user, presented.family)  # the same login goes on
+        presented = get_jwt()  # the refresh token's claims: its jti, and its login's family
+        refresh_token = rotate(current_user, presented["family"], presented["jti"])
+        if refresh_token is not None:
+            claims = login_claims(current_user, presented["family"])  # the same login goes on
             access_token = create_access_token(identity=str(current_user.id), additional_claims=claims)  # not fresh
-            refresh_token = issue_refresh_token(current_user, presented.family)
             db.session.commit()
             tokens = {"access_token": access_token, "refresh_token": refresh_token}
             if get_jwt_request_location() == "cookies":  # a browser sent its refresh cookie: answer cookies
                 return cookie_answer(current_user, tokens)
             return tokens, 200
-        # it was used already, so it was copied: end its login, the access tokens the thief got included
-        end_login(presented.family)
+        # it was replaced already, so it was copied: end its login, the access tokens the thief got included
+        end_login(presented["family"])
         abort(401, message=REFRESH_TOKEN_REUSED, code="refresh_token_reused")
 
 
