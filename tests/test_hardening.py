@@ -12,6 +12,8 @@ Two kinds of checks:
 """
 import hashlib
 import itertools
+import os
+import shutil
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -132,6 +134,58 @@ def test_a_deleted_users_id_is_never_reused(lesson_id, make_app):
     first = AuthActions(client).register("alice").get_json()["id"]
     run_sql(app, "DELETE FROM users")
     assert AuthActions(client).register("bob").get_json()["id"] != first
+
+
+# --- The database file (from lesson 02) -------------------------------------------------------------------------
+
+@pytest.fixture
+def lesson_copy(tmp_path):
+    """lesson_copy(lesson_id): a copy of a lesson's reference in a temporary folder, so that its instance/ folder
+    (where a relative SQLite path lands) is the test's own; with the umask most systems have, 022 (files 0644)."""
+    old_umask = os.umask(0o022)
+
+    def copy(lesson_id):
+        folder = tmp_path / lesson_id
+        shutil.copytree(ROOT / "solutions" / lesson_id, folder, ignore=shutil.ignore_patterns("instance", ".env", "__pycache__"))
+        return folder
+
+    yield copy
+    os.umask(old_umask)
+
+
+def app_in(folder, **overrides):
+    """The lesson's app in `folder`, with its database where the README's commands put it: instance/course.db."""
+    settings = {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": "sqlite:///course.db", "TESTING": False, **overrides}
+    return load_app_module(folder).create_app(settings)
+
+
+def permissions(path):
+    return oct(path.stat().st_mode & 0o777)
+
+
+@lessons_from(2)
+def test_create_app_makes_the_sqlite_database_its_owners_only(lesson_id, lesson_copy):
+    """`flask --app app create-user alice` (lesson 02's README) left instance/ at 0755 and course.db at 0644: anyone
+    on the machine could copy the password hashes. Only `course serve` set a umask. create_app itself now makes
+    them 0700 and 0600, so it holds however the app starts (flask, gunicorn, a notebook, the tests)."""
+    folder = lesson_copy(lesson_id)
+    app = app_in(folder)
+    try:
+        AuthActions(app.test_client()).register()  # the file is written
+    finally:
+        close_database(app)
+    assert (permissions(folder / "instance"), permissions(folder / "instance" / "course.db")) == ("0o700", "0o600")
+
+
+@lessons_from(2)
+def test_create_app_tightens_a_database_others_could_read_and_says_so(lesson_id, lesson_copy, caplog):
+    folder = lesson_copy(lesson_id)
+    (folder / "instance").mkdir(mode=0o755)
+    database = folder / "instance" / "course.db"
+    database.touch(mode=0o644)  # as an earlier version of the lesson left it
+    close_database(app_in(folder))
+    assert (permissions(folder / "instance"), permissions(database)) == ("0o700", "0o600")
+    assert any(str(database) in record.getMessage() and record.levelname == "WARNING" for record in caplog.records)
 
 
 # --- Tokens, ids and lists (from lesson 03) ------------------------------------------------------------------
