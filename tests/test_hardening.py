@@ -304,6 +304,61 @@ def test_the_list_of_posts_comes_in_pages(lesson_id, make_app):
     assert client.get("/blogs?limit=1000").status_code == 400
 
 
+def delete_outside_the_app(app, statement):
+    """Run a DELETE as a tool outside the app may: the sqlite3 shell checks no foreign keys unless asked, and a
+    PostgreSQL superuser may turn their checks off for a session (session_replication_role = replica, as
+    pg_restore can). The app's own connections check them (lesson 03: enforce_foreign_keys)."""
+    database = app.extensions["sqlalchemy"]
+    with app.app_context(), database.engine.connect() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica" if postgresql
+                                   else "PRAGMA foreign_keys = OFF")  # SQLite: outside a transaction, as it must be
+        connection.exec_driver_sql(statement)
+        connection.commit()
+        if not postgresql:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")  # an in-memory database has this one connection
+
+
+def posts_of_alice_deleted_outside_the_app(make_app, lesson_id):
+    """An app where alice and bob each published a post, then alice was deleted outside the app: her post is left
+    without an author. Returns (app, alice's post id, bob's post id)."""
+    app = app_with_blogs(make_app, lesson_id)
+    client = app.test_client()
+    ids = [client.post("/blogs", json=POST, headers=bearer(token_of(client, name))).get_json()["id"]
+           for name in ("alice", "bob")]
+    delete_outside_the_app(app, "DELETE FROM users WHERE username = 'alice'")
+    assert [row["id"] for row in table_rows(app, "blogs")] == ids, "her post is still there"
+    return app, *ids
+
+
+@lessons_from(3)
+def test_a_post_whose_author_was_deleted_outside_the_app_is_hidden_not_a_500(lesson_id, make_app):
+    """Deleted with the sqlite3 shell, a user's posts stay (foreign keys are off there unless asked), and the schema
+    read the missing author's name: every GET /blogs answered 500. Such a post is hidden now, as the database's
+    ON DELETE CASCADE would have deleted it."""
+    app, orphan, bobs = posts_of_alice_deleted_outside_the_app(make_app, lesson_id)
+    client = app.test_client()
+    listing = client.get("/blogs")
+    assert listing.status_code == 200, listing.get_data(as_text=True)
+    assert [blog["id"] for blog in listing.get_json()["blogs"]] == [bobs]
+    assert client.get(f"/blogs/{orphan}").status_code == 404
+    assert client.get(f"/blogs/{bobs}").get_json()["author"] == "bob"
+    bob = AuthActions(client).login("bob").get_json()["access_token"]
+    assert client.patch(f"/blogs/{orphan}", json={"title": "Mine now"}, headers=bearer(bob)).status_code == 404
+
+
+@lessons_from(3)
+def test_find_orphans_lists_the_posts_without_an_author_and_deletes_them_when_asked(lesson_id, make_app):
+    app, orphan, bobs = posts_of_alice_deleted_outside_the_app(make_app, lesson_id)
+    listed = app.test_cli_runner().invoke(args=["find-orphans"])
+    assert listed.exit_code == 0 and f"Post {orphan} " in listed.output and f"Post {bobs} " not in listed.output, \
+        listed.output
+    assert [row["id"] for row in table_rows(app, "blogs")] == [orphan, bobs], "listing deletes nothing"
+    deleted = app.test_cli_runner().invoke(args=["find-orphans", "--delete"])
+    assert deleted.exit_code == 0, deleted.output
+    assert [row["id"] for row in table_rows(app, "blogs")] == [bobs]
+
+
 # --- Races against a real server (from lesson 03) -------------------------------------------------------------
 
 @pytest.fixture

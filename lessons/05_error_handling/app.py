@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from auth import load_user
-from commands import create_user_command
+from commands import create_user_command, find_orphans_command
 from config import Config, check_settings
 from errors import FlaskErrorsApi, register_error_handlers
 from extensions import db, enforce_foreign_keys, jwt, keep_sqlite_file_private
@@ -34,6 +34,7 @@ def create_app(test_config=None):
         event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(find_orphans_command)
 
     api = FlaskErrorsApi(app)
     api.add_resource(Health, "/health")

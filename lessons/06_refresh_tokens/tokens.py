@@ -40,7 +40,7 @@ def make_refresh_token(user_id, family):
 
 
 def issue_refresh_token(user_id, family):
-    """Make the first refresh token of a new login, `family`, and store it as the login's newest (the caller commits)."""
+    """Make the first refresh token of a new login, `family`, and store it as its newest (the caller commits)."""
     token, jti, expires_at = make_refresh_token(user_id, family)
     db.session.add(RefreshToken(family=family, jti=jti, user_id=user_id, expires_at=expires_at))
     return token

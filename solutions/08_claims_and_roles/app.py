@@ -8,7 +8,8 @@ from sqlalchemy import event
 
 from auth import load_user, token_is_revoked
 from blocklist import make_blocklist
-from commands import create_user_command, prune_blocklist_command, prune_tokens_command, set_role_command
+from commands import (create_user_command, find_orphans_command, prune_blocklist_command,
+                      prune_tokens_command, set_role_command)
 from config import Config, check_settings
 from errors import FlaskErrorsApi, register_error_handlers
 from extensions import db, enforce_foreign_keys, jwt, keep_sqlite_file_private
@@ -42,6 +43,7 @@ def create_app(test_config=None):
         event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(find_orphans_command)
     app.cli.add_command(prune_tokens_command)
     app.cli.add_command(prune_blocklist_command)
     app.cli.add_command(set_role_command)

@@ -51,7 +51,7 @@ def make_refresh_token(user, family):
 
 
 def issue_refresh_token(user, family):
-    """Make the first refresh token of a new login, `family`, and store it as the login's newest (the caller commits)."""
+    """Make the first refresh token of a new login, `family`, and store it as its newest (the caller commits)."""
     token, jti, expires_at = make_refresh_token(user, family)
     db.session.add(RefreshToken(family=family, jti=jti, user_id=user.id, expires_at=expires_at))
     return token
