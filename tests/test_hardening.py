@@ -19,10 +19,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+import flask.cli
 import jwt
 import pytest
 import requests
 import time_machine
+import werkzeug.serving
+from click.testing import CliRunner
 from flask_jwt_extended import create_access_token, current_user, jwt_required
 from sqlalchemy import event, inspect
 
@@ -807,3 +810,51 @@ def test_a_redis_url_without_a_redis_scheme_stops_start_up_naming_the_variable(l
     module = load_app_module(ROOT / "solutions" / lesson_id)
     with pytest.raises(sys.modules["config"].ConfigError, match="REDIS_URL must start with redis://"):
         module.create_app({**TEST_SETTINGS, "REDIS_URL": redis_url})
+
+
+# --- The capstone's vulnerable app serves this machine only (lesson 11) ----------------------------------------
+
+def vulnerable_app_module():
+    """Lesson 11's deliberately vulnerable app (vulnerable_app.py): never to be reached from another machine."""
+    capstones = [lesson for lesson in all_lessons() if lesson.course_app]
+    return load_app_module(ROOT / "solutions" / capstones[0].id)
+
+
+@pytest.mark.parametrize("host, allowed", [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                           ("0.0.0.0", False), ("::", False), ("192.168.1.20", False),
+                                           ("example.com", False)])
+def test_flask_run_starts_the_vulnerable_app_on_a_loopback_address_only(host, allowed, monkeypatch):
+    """`flask --app app run --host 0.0.0.0` served it to the whole network; only `course serve` chose 127.0.0.1.
+    create_app now sees the host `flask run` was given (click's context) and refuses any but a loopback one,
+    before the server starts (here flask's run_simple only notes that it was called)."""
+    servers = []
+    monkeypatch.setattr(flask.cli, "run_simple", lambda *args, **kwargs: servers.append(args[:2]))
+    script = flask.cli.ScriptInfo(create_app=vulnerable_app_module().create_app)
+    result = CliRunner().invoke(flask.cli.run_command, ["--host", host, "--port", "5123"], obj=script)
+    if allowed:
+        assert result.exit_code == 0 and servers == [(host, 5123)], result.output
+    else:
+        assert result.exit_code != 0 and servers == [], result.output
+        assert "127.0.0.1" in result.output, result.output
+
+
+def test_app_run_starts_the_vulnerable_app_on_a_loopback_address_only(monkeypatch):
+    servers = []
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **kwargs: servers.append(args[:2]))
+    app = vulnerable_app_module().create_app({"PASSWORD_HASH_METHOD": TEST_SETTINGS["PASSWORD_HASH_METHOD"]})
+    with pytest.raises(Exception, match="127.0.0.1"):
+        app.run(host="0.0.0.0", port=5123)
+    assert servers == []
+    app.run(port=5123)
+    assert servers == [("127.0.0.1", 5123)]
+
+
+def test_the_vulnerable_app_answers_no_other_machine_whatever_server_runs_it():
+    """A server that binds an address the app cannot see at start-up (gunicorn -b 0.0.0.0:8000): every request from
+    another machine gets 403, before any route runs."""
+    client = vulnerable_app_module().create_app().test_client()
+    assert client.get("/health", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
+    for address in ["192.168.1.20", "10.0.0.7", "2001:db8::1"]:
+        answer = client.post("/register", json={"username": "mallory", "password": "x" * 12},
+                             environ_base={"REMOTE_ADDR": address})
+        assert answer.status_code == 403 and "127.0.0.1" in answer.get_json()["message"], answer.get_json()
