@@ -43,5 +43,5 @@ def owner_only(app, path, mode):
     current = path.stat().st_mode & 0o777
     if current & ~mode:
         path.chmod(mode)
-        app.logger.warning("%s could be read by other users (%s): it is %s now, its owner's only",
+        app.logger.warning("%s was open to other users of this machine (%s); it is %s now: its owner's only",
                            path, oct(current), oct(mode))
