@@ -149,7 +149,8 @@ def lesson_copy(tmp_path):
 
     def copy(lesson_id):
         folder = tmp_path / lesson_id
-        shutil.copytree(ROOT / "solutions" / lesson_id, folder, ignore=shutil.ignore_patterns("instance", ".env", "__pycache__"))
+        local_files = shutil.ignore_patterns("instance", ".env", "__pycache__")
+        shutil.copytree(ROOT / "solutions" / lesson_id, folder, ignore=local_files)
         return folder
 
     yield copy
