@@ -10,6 +10,7 @@ Alice is the victim (an admin), Mallory the attacker (an ordinary author). Each 
 meant for another service (audience "quiz"): what Mallory's quiz got when Alice logged in there with her account.
 """
 import importlib
+import logging
 from dataclasses import dataclass, field
 
 from course import capstone
@@ -30,6 +31,7 @@ class Pair:
     one_route_per_mistake: bool  # the vulnerable pair: /<mistake>/report; the course's: /report for all
     ids: dict = field(default_factory=dict)  # username -> user id
     other_service_token: str = ""
+    quieted_logger: str = ""  # a logger silenced while the pair runs (stop() gives it back its level)
 
     def report_url(self, mistake):
         return self.reports.url(f"/{mistake}/report" if self.one_route_per_mistake else "/report")
@@ -37,6 +39,8 @@ class Pair:
     def stop(self):
         self.reports.stop()
         self.issuer.stop()
+        if self.quieted_logger:
+            logging.getLogger(self.quieted_logger).setLevel(logging.NOTSET)
 
 
 def vulnerable_pair(lesson_folder, key_folder, **reports_settings):
@@ -60,8 +64,12 @@ def course_pair(lesson_id, folder):
     blog_app = capstone.build_course_app(lesson_id, folder, TESTING=False, PASSWORD_HASH_METHOD=QUICK_HASH)
     reports_module = importlib.import_module("reports_service")  # lesson 10's second service, beside its app.py
     issuer = capstone.serve(blog_app)
-    reports = capstone.serve(reports_module.create_app({"JWKS_URL": issuer.url(KEYS_PATH)}))
-    pair = Pair(issuer, reports, one_route_per_mistake=False, ids=set_the_stage(issuer))
+    reports_app = reports_module.create_app({"JWKS_URL": issuer.url(KEYS_PATH)})
+    # It logs a warning for each token it refuses: here every attack is one, and the log would fill the notebook
+    logging.getLogger(reports_app.name).setLevel(logging.ERROR)
+    reports = capstone.serve(reports_app)
+    pair = Pair(issuer, reports, one_route_per_mistake=False, ids=set_the_stage(issuer),
+                quieted_logger=reports_app.name)
     # The same issuer, its own key and code, making Alice a token for another audience
     with blog_app.app_context():
         pair.other_service_token = create_access_token(identity=str(pair.ids["alice"]),
