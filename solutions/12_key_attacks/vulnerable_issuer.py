@@ -138,8 +138,8 @@ def refused(error):
 @routes.app_errorhandler(404)
 @routes.app_errorhandler(405)
 def http_error(error):
-    return jsonify(message=error.description, code="not_found" if error.code == 404 else "method_not_allowed"), \
-        error.code
+    code = "not_found" if error.code == 404 else "method_not_allowed"
+    return jsonify(message=error.description, code=code), error.code
 
 
 def text_field(data, name):

@@ -90,8 +90,8 @@ def refused(error):
 
 
 def http_error(error):
-    return jsonify(message=error.description, code="not_found" if error.code == 404 else "method_not_allowed"), \
-        error.code
+    code = "not_found" if error.code == 404 else "method_not_allowed"
+    return jsonify(message=error.description, code=code), error.code
 
 
 def health():
