@@ -1,8 +1,8 @@
 """Lesson 06: login answers a fresh access token and a refresh token; /refresh rotates refresh tokens and revokes
 the whole login when a retired one comes back; changing the password needs a fresh token and ends every login.
 
-Time is moved with time-machine, never waited for. The concurrent double refresh runs against a real threaded
-server on 127.0.0.1.
+Time is moved with time-machine, never waited for. The concurrent refreshes run against a real threaded server on
+127.0.0.1.
 """
 import threading
 from datetime import datetime, timedelta, timezone
@@ -102,7 +102,7 @@ def test_each_login_stores_its_refresh_token_as_a_new_family(app, login):
     rows = stored_tokens(app)
     assert [row["jti"] for row in rows] == [decode(tokens["refresh_token"])["jti"] for tokens in (first, second)]
     assert rows[0]["family"] != rows[1]["family"], "each login is a family of its own"
-    assert all(row["user_id"] == 1 and row["used_at"] is None and row["revoked_at"] is None for row in rows)
+    assert all(row["user_id"] == 1 and row["revoked_at"] is None for row in rows)
 
 
 @pytest.mark.todo(1)
@@ -157,16 +157,18 @@ def test_refresh_answers_a_new_access_token_that_is_not_fresh_and_works(client, 
 
 
 @pytest.mark.todo(2)
-def test_refresh_rotates_the_refresh_token_within_its_family(client, app, login):
-    first = login()["refresh_token"]
-    second = refreshed(client, first)["refresh_token"]
-    third = refreshed(client, second)["refresh_token"]
-    assert decode(second)["type"] == "refresh"
+def test_refresh_replaces_the_stored_token_of_its_login(client, app, login):
+    """A login keeps one row, its newest refresh token, however often it refreshes: a client refreshing in a loop
+    (69 a second over HTTP, in the attack review) must not grow the table without bound."""
+    tokens = [login()["refresh_token"]]
+    for _ in range(5):
+        tokens.append(refreshed(client, tokens[-1])["refresh_token"])
+    assert decode(tokens[1])["type"] == "refresh"
     rows = stored_tokens(app)
-    assert [row["jti"] for row in rows] == [decode(token)["jti"] for token in (first, second, third)]
-    assert len({row["family"] for row in rows}) == 1, "the tokens of one login share its family"
-    assert [row["used_at"] is not None for row in rows] == [True, True, False], "each token works once"
-    assert all(row["revoked_at"] is None for row in rows)
+    assert len(rows) == 1, f"one login, refreshed 5 times, left {len(rows)} rows"
+    assert len({decode(token)["family"] for token in tokens}) == 1, "the tokens of one login share its family"
+    assert (rows[0]["jti"], rows[0]["family"]) == (decode(tokens[-1])["jti"], decode(tokens[-1])["family"])
+    assert rows[0]["revoked_at"] is None
 
 
 # --- Reuse -----------------------------------------------------------------------------------------------------
@@ -265,9 +267,28 @@ def test_expired_logins_are_pruned_by_the_command_and_only_by_it(app, client, cl
     assert [row["jti"] for row in stored_tokens(app)] == [decode(newest["refresh_token"])["jti"]]
 
 
-# --- Two clients refreshing with the same token at the same moment ---------------------------------------------------
+@pytest.mark.todo(1, 2, 3)
+def test_prune_tokens_deletes_ended_logins_and_reuse_is_still_detected_after_it(app, client, clock, login):
+    """prune-tokens deletes the rows of logins that can no longer refresh (expired, or revoked) and keeps the live
+    ones, so that a copied token of a live login is still recognised once the table has been pruned."""
+    login()
+    clock.move_to(START + timedelta(days=14, seconds=1))  # that login has expired
+    ended = login()["refresh_token"]
+    refreshed(client, ended)
+    assert_error_shape(refresh(client, ended), 401, "refresh_token_reused")  # that login is revoked
+    live = login()["refresh_token"]
+    newest = refreshed(client, live)["refresh_token"]
+    result = app.test_cli_runner().invoke(args=["prune-tokens"])
+    assert result.exit_code == 0, result.output
+    assert [row["jti"] for row in stored_tokens(app)] == [decode(newest)["jti"]], "only the live login is left"
+    assert_error_shape(refresh(client, live), 401, "refresh_token_reused")
+    assert_error_shape(refresh(client, newest), 401, "token_revoked")
 
-ROUNDS = 6  # a check-then-act version loses about one round in two here: six rounds catch it 98 times in 100
+
+# --- Clients refreshing with the same token at the same moment ---------------------------------------------------
+
+ROUNDS = 4  # with eight clients, a check-then-act version let two or more win in 23 of 30 rounds (PostgreSQL, here)
+CLIENTS = 8
 
 
 @pytest.fixture
@@ -283,16 +304,16 @@ def server(app_module, tmp_path, database, database_url):
 
 
 def refresh_at_once(server, refresh_token):
-    """Two clients POST /refresh with the same token, released together by a barrier; their responses."""
-    barrier = threading.Barrier(2)
-    responses = [None, None]
+    """CLIENTS clients POST /refresh with the same token, released together by a barrier; their responses."""
+    barrier = threading.Barrier(CLIENTS)
+    responses = [None] * CLIENTS
 
     def client(index):
         with requests.Session() as session:
             barrier.wait(timeout=10)
-            responses[index] = session.post(server.url("/refresh"), headers=bearer(refresh_token), timeout=10)
+            responses[index] = session.post(server.url("/refresh"), headers=bearer(refresh_token), timeout=30)
 
-    threads = [threading.Thread(target=client, args=(index,)) for index in range(2)]
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -301,16 +322,21 @@ def refresh_at_once(server, refresh_token):
 
 
 @pytest.mark.todo(2, 3)
-def test_two_refreshes_with_one_token_at_once_have_exactly_one_winner(server):
+def test_refreshes_with_one_token_at_once_have_one_winner_and_every_loser_is_told_reuse(server):
+    """Eight clients (a double click, tabs, a thief racing the client) at once: one wins, and each of the others is
+    a reuse of the token the winner replaced, so each is told so, however late it comes after the revocation. On
+    PostgreSQL the old design (a row per token, each reuse revoking every row of the family) deadlocked now and
+    then: a 500."""
     credentials = {"username": "alice", "password": PASSWORD}
     requests.post(server.url("/register"), json=credentials, timeout=10)
     for _ in range(ROUNDS):
         refresh_token = requests.post(server.url("/login"), json=credentials, timeout=10).json()["refresh_token"]
         responses = refresh_at_once(server, refresh_token)
         statuses = sorted(response.status_code for response in responses)
-        assert statuses == [200, 401], f"exactly one refresh may succeed, got {statuses}"
-        winner, loser = sorted(responses, key=lambda response: response.status_code)
-        assert loser.json()["code"] == "refresh_token_reused"
+        assert statuses == [200] + [401] * (CLIENTS - 1), f"exactly one refresh may succeed, got {statuses}"
+        winner = next(response for response in responses if response.status_code == 200)
+        codes = [response.json()["code"] for response in responses if response.status_code == 401]
+        assert codes == ["refresh_token_reused"] * (CLIENTS - 1), codes
         successor = requests.post(server.url("/refresh"), headers=bearer(winner.json()["refresh_token"]), timeout=10)
         assert successor.status_code == 401, "the family was revoked: the winner's new token is dead too"
         assert successor.json()["code"] == "token_revoked"

@@ -3,7 +3,7 @@ import re
 
 from extensions import db
 from models import MAX_ID, User
-from tokens import family_is_revoked, find_refresh_token
+from tokens import refresh_token_is_revoked
 
 ID_TEXT = re.compile(r"[0-9]{1,19}")  # an id written in decimal, as str(user.id) writes it
 
@@ -31,11 +31,10 @@ def user_id_from(sub):
 def token_is_revoked(jwt_header, jwt_payload):
     """Whether flask-jwt-extended must refuse this token (jwt.token_in_blocklist_loader): True answers 401.
 
-    Access tokens are not stored; they live minutes. A refresh token is refused when the app has no row for it
-    (never issued here, or pruned) or when its family was revoked. A token that was used but not revoked is let
-    through on purpose: /refresh must see it to recognise reuse.
+    Access tokens are not stored; they live minutes. A refresh token is refused when the app has no row for its
+    login (never issued here, or pruned) or when it is the newest token of a revoked login. An older token of the
+    login is let through on purpose: /refresh must see it to recognise reuse (tokens.py).
     """
     if jwt_payload["type"] != "refresh":
         return False
-    stored = find_refresh_token(jwt_payload["jti"])
-    return stored is None or family_is_revoked(stored.family)
+    return refresh_token_is_revoked(jwt_payload)

@@ -1,11 +1,18 @@
 """Refresh tokens, kept in the database so that each works once and a login can be ended.
 
 A JWT is checked without asking anyone, which is what makes it cheap, and also why it cannot be taken back.
-For refresh tokens, which live for days, the app keeps a row for each one it issues (models.RefreshToken):
+For refresh tokens, which live for days, the app keeps one row per login (models.RefreshToken): the login's
+newest refresh token. Every refresh token names its login in a "family" claim, which the signature protects.
 
-- rotation: each refresh token works once; /refresh retires it and answers the next one of the same family;
-- reuse detection: a retired token that comes back was copied, so its whole family (its login) is revoked;
-- revocation: changing the password revokes every family of the user.
+- rotation: each refresh token works once; /refresh replaces the login's newest token with the next one;
+- reuse detection: a token of the login that is not its newest was replaced already, so it was copied, and the
+  whole login is revoked. The row needs no history for that: the token itself says which login it belongs to;
+- revocation: changing the password revokes every login of the user.
+
+A refresh, and a reuse, change one row (their login's) and wait for nothing else while they hold it; a password
+change writes the user's row first, then the rows of the user's logins. So no two requests can wait for each
+other in a circle (a deadlock, which PostgreSQL ends by failing one of them: a 500). With a row per token, two
+reuses of one login each revoked several rows, in orders of their own, and did deadlock now and then.
 """
 import secrets
 from datetime import datetime, timezone
@@ -25,43 +32,56 @@ def new_family():
     return secrets.token_hex(16)
 
 
-def issue_refresh_token(user_id, family):
-    """Make a refresh token for the user and store it as the newest of `family` (the caller commits)."""
-    token = create_refresh_token(identity=str(user_id))
+def make_refresh_token(user_id, family):
+    """A new refresh token of the login `family` (its "family" claim), with its jti and expiry as the row keeps them."""
+    token = create_refresh_token(identity=str(user_id), additional_claims={"family": family})
     claims = decode_token(token)  # its jti (unique id) and exp, as the library wrote them
-    expires_at = datetime.fromtimestamp(claims["exp"], timezone.utc)
-    db.session.add(RefreshToken(jti=claims["jti"], family=family, user_id=user_id, expires_at=expires_at))
+    return token, claims["jti"], datetime.fromtimestamp(claims["exp"], timezone.utc)
+
+
+def issue_refresh_token(user_id, family):
+    """Make the first refresh token of a new login, `family`, and store it as its newest (the caller commits)."""
+    token, jti, expires_at = make_refresh_token(user_id, family)
+    db.session.add(RefreshToken(family=family, jti=jti, user_id=user_id, expires_at=expires_at))
     return token
 
 
-def find_refresh_token(jti):
-    """The stored row of the refresh token whose jti claim is `jti`, or None."""
-    return db.session.execute(db.select(RefreshToken).filter_by(jti=jti)).scalar_one_or_none()
+def rotate(user_id, family, jti):
+    """Replace the login's newest token, if it is `jti`, with the next one, and return that one (the caller
+    commits). None when `jti` is not the newest token of a live login: it was replaced already (so it was copied),
+    or the login was revoked.
 
-
-def family_is_revoked(family):
-    """Whether the login `family` was ended: one revoked token is enough, even if a newer one is not marked."""
-    revoked = db.select(RefreshToken.id).where(RefreshToken.family == family, RefreshToken.revoked_at.is_not(None))
-    return db.session.execute(revoked.limit(1)).first() is not None
-
-
-def retire(jti):
-    """Mark the token used. True if this call did; False if it was used or revoked already (the caller commits).
-
-    The check and the change are one UPDATE: the database runs two of them one after the other, so when two
-    requests present the same token at once, exactly one matches the row and the other matches nothing.
-    Reading the row, checking used_at in Python, then writing would let both through.
+    The check and the change are one UPDATE ... WHERE family = :family AND jti = :jti: the database runs two of
+    them one after the other, so when two requests present the same token at once, exactly one matches the row
+    and the other matches nothing. Reading the row, checking the jti in Python, then writing would let both through.
     """
-    retired = db.session.execute(
+    token, next_jti, expires_at = make_refresh_token(user_id, family)
+    replaced = db.session.execute(
         db.update(RefreshToken)
-        .where(RefreshToken.jti == jti, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
-        .values(used_at=now())
+        .where(RefreshToken.family == family, RefreshToken.jti == jti, RefreshToken.revoked_at.is_(None))
+        .values(jti=next_jti, expires_at=expires_at)
     )
-    return retired.rowcount == 1
+    return token if replaced.rowcount == 1 else None
+
+
+def newest_refresh_token(family):
+    """The stored row of the login `family` (its newest refresh token), or None: never issued here, or pruned."""
+    return db.session.execute(db.select(RefreshToken).filter_by(family=family)).scalar_one_or_none()
+
+
+def refresh_token_is_revoked(claims):
+    """Whether a refresh token must be refused (auth.py, token_is_revoked): its login is unknown here (never
+    issued here, or pruned), or it is the newest token of a login that was revoked.
+
+    A token that is not its login's newest is let through on purpose, even once the login was revoked: it was
+    replaced, so it is a copy, and /refresh must see it to say so (refresh_token_reused).
+    """
+    newest = newest_refresh_token(claims.get("family"))  # a token without the claim was not made here
+    return newest is None or (newest.jti == claims["jti"] and newest.revoked_at is not None)
 
 
 def revoke_family(family):
-    """End one login: every refresh token of `family` stops working (the caller commits)."""
+    """End one login: none of its refresh tokens works any more (the caller commits)."""
     db.session.execute(
         db.update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
@@ -78,13 +98,9 @@ def revoke_every_family(user_id):
     )
 
 
-def prune_expired():
-    """Delete the logins whose every token has expired; return how many rows went (the caller commits).
-
-    A family goes as a whole, once its newest token has expired: until then its older rows still say whether
-    the family was revoked.
-    """
-    newest_expiry = db.func.max(RefreshToken.expires_at)
-    expired_families = db.select(RefreshToken.family).group_by(RefreshToken.family).having(newest_expiry < now())
-    pruned = db.session.execute(db.delete(RefreshToken).where(RefreshToken.family.in_(expired_families)))
-    return pruned.rowcount
+def prune_ended_logins():
+    """Delete the rows of logins that can no longer refresh: revoked, or whose newest token has expired; return how
+    many went (the caller commits). A token of a deleted login is refused as unknown, as it was before. Live logins
+    keep their row, so a copied token of one is still recognised."""
+    ended = db.or_(RefreshToken.revoked_at.is_not(None), RefreshToken.expires_at < now())
+    return db.session.execute(db.delete(RefreshToken).where(ended)).rowcount

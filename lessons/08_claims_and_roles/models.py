@@ -69,21 +69,22 @@ def dummy_hash(method):
 
 
 class RefreshToken(db.Model):
-    """A refresh token that was issued, kept so that it can be used once and revoked (tokens.py).
+    """The newest refresh token of each login, kept so that each token works once and a login can be revoked
+    (tokens.py). One row per login, however often it refreshes: the table grows with logins, not with refreshes.
 
-    The tokens of one login form a family: each refresh retires the presented token (used_at) and issues the
-    next one in the same family. Revoking a login sets revoked_at on every token of its family.
+    The tokens of one login form a family, named by their "family" claim. Each refresh replaces the row's jti with
+    the next token's; a token of the family whose jti is not the row's was replaced already. Revoking a login
+    sets revoked_at.
     """
 
     __tablename__ = "refresh_tokens"
     __table_args__ = {"sqlite_autoincrement": True}  # SQLite would otherwise hand a deleted row's id out again
     id = db.Column(db.Integer, primary_key=True)
-    jti = db.Column(db.String(36), unique=True, nullable=False)  # the token's own id, its "jti" claim
-    family = db.Column(db.String(32), nullable=False, index=True)  # a random id shared by the tokens of one login
+    family = db.Column(db.String(32), unique=True, nullable=False)  # a random id for the login: the "family" claim
+    jti = db.Column(db.String(36), nullable=False)  # the newest token's own id, its "jti" claim
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    expires_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)  # the token's "exp"
-    used_at = db.Column(db.DateTime(timezone=True))  # when it was exchanged at /refresh (None: not yet)
-    revoked_at = db.Column(db.DateTime(timezone=True))  # when its family was revoked (None: it was not)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False, index=True)  # the newest token's "exp"
+    revoked_at = db.Column(db.DateTime(timezone=True))  # when the login was revoked (None: it was not)
 
 
 class RevokedToken(db.Model):

@@ -8,7 +8,7 @@ from flask_jwt_extended import verify_jwt_in_request
 from blocklist import current_blocklist
 from extensions import db
 from models import MAX_ID, User
-from tokens import family_is_revoked, find_refresh_token
+from tokens import refresh_token_is_revoked
 
 ID_TEXT = re.compile(r"[0-9]{1,19}")  # an id written in decimal, as str(user.id) writes it
 
@@ -72,17 +72,16 @@ def token_is_revoked(jwt_header, jwt_payload):
     """Whether flask-jwt-extended must refuse this token (jwt.token_in_blocklist_loader): True answers 401.
 
     - Any token made before its user's last logout from everywhere (an older token_version) is revoked.
-    - A refresh token is refused when the app has no row for it (never issued here, or pruned) or when its
-      family was revoked (lesson 06). A used but not revoked one is let through on purpose: /refresh must see it
-      to recognise reuse.
+    - A refresh token is refused when the app has no row for its login (never issued here, or pruned) or when
+      it is the newest token of a revoked login (lesson 06). An older token of the login is let through on
+      purpose: /refresh must see it to recognise reuse (tokens.py).
     - An access token is revoked when the blocklist holds its jti (it was logged out) or its family (its login
       was ended: /logout with another token of the login, or a refresh token reused). One question: blocklist.py.
     """
     if made_before_logout_everywhere(jwt_payload):
         return True
     if jwt_payload["type"] == "refresh":
-        stored = find_refresh_token(jwt_payload["jti"])
-        return stored is None or family_is_revoked(stored.family)
+        return refresh_token_is_revoked(jwt_payload)
     return current_blocklist().contains(*blocklist_ids(jwt_payload))
 
 

@@ -8,7 +8,7 @@ from flask_restful import Api
 
 from commands import create_user_command
 from config import Config, check_settings
-from extensions import db, jwt
+from extensions import db, jwt, keep_sqlite_file_private
 from resources import Health, Login, Register
 
 ENV_FILE = Path(__file__).with_name(".env")
@@ -23,6 +23,7 @@ def create_app(test_config=None):
     app.config.from_mapping(test_config or {})
     check_settings(app.config)  # refuse to start rather than issue unsafe tokens
     jwt.init_app(app)
+    keep_sqlite_file_private(app)  # the database file holds password hashes: its owner's only
     db.init_app(app)
     with app.app_context():
         db.create_all()  # create any missing tables (a bigger app would use migrations)

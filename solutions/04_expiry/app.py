@@ -8,9 +8,9 @@ from flask_restful import Api
 from sqlalchemy import event
 
 from auth import load_user, token_expired, user_not_found
-from commands import create_user_command
+from commands import create_user_command, find_orphans_command
 from config import Config, check_settings
-from extensions import db, enforce_foreign_keys, jwt
+from extensions import db, enforce_foreign_keys, jwt, keep_sqlite_file_private
 from models import MAX_ID
 from resources import BlogItem, BlogList, Health, Login, Register
 
@@ -29,11 +29,13 @@ def create_app(test_config=None):
     jwt.user_lookup_loader(load_user)  # lets protected views use `current_user`
     jwt.user_lookup_error_loader(user_not_found)  # ... and answers 401 when that user is gone
     jwt.expired_token_loader(token_expired)  # what a client sees when its token's time is up
+    keep_sqlite_file_private(app)  # the database file holds password hashes: its owner's only
     db.init_app(app)
     with app.app_context():
         event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(find_orphans_command)
 
     api = Api(app, catch_all_404s=True)  # a URL no route takes (an id above MAX_ID too) answers JSON as well
     api.add_resource(Health, "/health")

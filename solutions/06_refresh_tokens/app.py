@@ -7,10 +7,10 @@ from flask import Flask
 from sqlalchemy import event
 
 from auth import load_user, token_is_revoked
-from commands import create_user_command, prune_tokens_command
+from commands import create_user_command, find_orphans_command, prune_tokens_command
 from config import Config, check_settings
 from errors import FlaskErrorsApi, register_error_handlers
-from extensions import db, enforce_foreign_keys, jwt
+from extensions import db, enforce_foreign_keys, jwt, keep_sqlite_file_private
 from models import MAX_ID
 from resources import BlogItem, BlogList, Health, Login, Password, Refresh, Register
 
@@ -29,11 +29,13 @@ def create_app(test_config=None):
     jwt.user_lookup_loader(load_user)  # lets protected views use `current_user`
     jwt.token_in_blocklist_loader(token_is_revoked)  # refresh tokens of an ended login are refused
     register_error_handlers(app, jwt)  # one JSON shape for every error (errors.py)
+    keep_sqlite_file_private(app)  # the database file holds password hashes: its owner's only
     db.init_app(app)
     with app.app_context():
         event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(find_orphans_command)
     app.cli.add_command(prune_tokens_command)
 
     api = FlaskErrorsApi(app)

@@ -8,10 +8,11 @@ from sqlalchemy import event
 
 from auth import load_user, token_is_revoked
 from blocklist import make_blocklist
-from commands import create_user_command, prune_blocklist_command, prune_tokens_command, set_role_command
+from commands import (create_user_command, find_orphans_command, prune_blocklist_command,
+                      prune_tokens_command, set_role_command)
 from config import Config, check_settings
 from errors import FlaskErrorsApi, register_error_handlers
-from extensions import db, enforce_foreign_keys, jwt
+from extensions import db, enforce_foreign_keys, jwt, keep_sqlite_file_private
 from models import MAX_ID
 from resources import BlogItem, BlogList, Health, Login, Logout, LogoutAll, Me, Password, Refresh, Register, UserList
 from roles import role_claims
@@ -36,11 +37,13 @@ def create_app(test_config=None):
                            " the demonstration only. Use the database or Redis (blocklist.py).")
     jwt.additional_claims_loader(role_claims)  # every token made says the user's role (roles.py)
     register_error_handlers(app, jwt)  # one JSON shape for every error (errors.py)
+    keep_sqlite_file_private(app)  # the database file holds password hashes: its owner's only
     db.init_app(app)
     with app.app_context():
         event.listen(db.engine, "connect", enforce_foreign_keys)  # before the first connection is made
         db.create_all()  # create any missing tables (a bigger app would use migrations)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(find_orphans_command)
     app.cli.add_command(prune_tokens_command)
     app.cli.add_command(prune_blocklist_command)
     app.cli.add_command(set_role_command)

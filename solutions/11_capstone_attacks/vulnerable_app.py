@@ -1,5 +1,6 @@
 """The target of lesson 11: a small blog API with the classic JWT mistakes, made ON PURPOSE. Never deploy it, never
-copy from it; serve it on 127.0.0.1 only (python -m course serve 11).
+copy from it; serve it on 127.0.0.1 only (python -m course serve 11): it refuses any other address (this machine
+only, below).
 
 It follows the article's design (a login that says which of username or password was wrong, tokens for a blog
 API) and adds the mistakes JWT apps are known for. Each is marked `MISTAKE n` where it lives; the README names the
@@ -22,6 +23,7 @@ posts live in memory, in this process: what matters here is in the tokens.
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import threading
@@ -41,7 +43,8 @@ routes = Blueprint("vulnerable", __name__)
 
 def create_app(test_config=None):
     """Build the app. `test_config` overrides settings (the tests and the notebook choose the key and the hashing)."""
-    app = Flask(__name__)
+    refuse_to_serve_other_machines(flask_run_host())  # `flask run --host 0.0.0.0` stops here, before it serves
+    app = ThisMachineOnlyFlask(__name__)
     app.config.from_mapping(
         # MISTAKE 1: the key that signs every token is one word from a list (picked at each start, so you must
         # crack it rather than read it here). Lesson 01 refuses any key under 32 bytes; make one with
@@ -55,7 +58,51 @@ def create_app(test_config=None):
     app.extensions["store"] = Store()
     app.register_blueprint(routes)
     app.cli.add_command(set_role_command)
+    app.before_request(answer_this_machine_only)
     return app
+
+
+# --- This machine only: the app's mistakes must never be reachable from another one --------------------------------
+
+def is_loopback(host):
+    """Whether `host` names this machine only: localhost, 127.x.x.x or ::1 (0.0.0.0 and :: mean every address)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost, or nothing: it may be any machine
+        return False
+
+
+def refuse_to_serve_other_machines(host):
+    """Stop, before anything is served, when the server is to listen on `host` and that is not a loopback address."""
+    if host is not None and not is_loopback(host):
+        raise click.UsageError(f"This app is vulnerable on purpose: serve it on 127.0.0.1 only, never on {host!r}.")
+
+
+def flask_run_host():
+    """The --host that `flask run` was given, when it is `flask run` that builds the app (None otherwise).
+    flask run calls create_app inside its click command, so click's context holds the command's options."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run":
+        return None
+    return context.params.get("host")
+
+
+class ThisMachineOnlyFlask(Flask):
+    """Flask, whose app.run() refuses a host that is not a loopback address, as create_app does for flask run."""
+
+    def run(self, host=None, port=None, **options):
+        refuse_to_serve_other_machines(host or "127.0.0.1")  # app.run's own default
+        super().run(host, port, **options)
+
+
+def answer_this_machine_only():
+    """Refuse any request that comes from another machine (a before_request hook): whatever server runs the app, on
+    whatever address (gunicorn -b 0.0.0.0:8000, which create_app cannot see), no route answers it."""
+    if not is_loopback(request.remote_addr):
+        return jsonify(message="This app is vulnerable on purpose: it answers 127.0.0.1 only."), 403
+    return None
 
 
 class Store:
