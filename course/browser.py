@@ -7,6 +7,7 @@ browser around it, the build Playwright itself runs headless. It starts in a thi
 As root Chromium needs --no-sandbox; the other switches keep it quiet and offline. Playwright adds --headless
 and gives every launch a fresh profile folder of its own (it refuses a --user-data-dir switch).
 """
+import re
 import shutil
 import sys
 from contextlib import contextmanager
@@ -48,7 +49,7 @@ def page_errors(tab):
     devtools.send("Runtime.enable")
 
     def console_error(message):
-        if message.type == "error":
+        if message.type == "error" and not expected_refusal(message.text):
             where = message.location
             errors.append(f"console.error: {message.text} (at {place(where['url'], where['lineNumber'])})")
 
@@ -58,6 +59,14 @@ def page_errors(tab):
     finally:
         tab.remove_listener("console", console_error)
         devtools.detach()
+
+
+def expected_refusal(text):
+    """Chromium logs every 4xx answer as a console error ("Failed to load resource: the server responded with a
+    status of 401 (UNAUTHORIZED)"): an API refuses requests as part of its work. A 404 (a script's wrong path) and
+    a 5xx stay."""
+    refused = re.match(r"Failed to load resource: the server responded with a status of (4\d\d)", text)
+    return bool(refused) and refused.group(1) != "404"
 
 
 def described(details):

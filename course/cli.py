@@ -1,6 +1,7 @@
 """The course's command line: python -m course COMMAND (or `course COMMAND`). `--help` lists the commands."""
 import argparse
 import dataclasses
+import itertools
 import os
 import socket
 import sys
@@ -54,8 +55,10 @@ def show_verdict(lesson, run, todo=None):
         print(f"  {problem[0].upper()}{problem[1:]}\n\n  Nothing else could be checked until this is fixed.")
         return 1
     checked = sorted(requirements(run), key=todo_order)
-    for requirement in checked:
-        print(f"  {SYMBOLS[requirement.status]} {requirement.words}")
+    for number, group in itertools.groupby(checked, key=todo_order):  # in the order of the TODOs
+        print(f"  TODO {number}" if number != NO_TODO else "  What the starter already does")
+        for requirement in group:
+            print(f"    {SYMBOLS[requirement.status]} {requirement.words}")
     failing = [requirement for requirement in checked if requirement.status == "failed"]
     failing.sort(key=lambda requirement: first_to_fix(requirement, todo, run.outcomes))
     scored = learner_score(lesson, run)
@@ -89,8 +92,9 @@ def not_checked(checked):
     if programs:  # --staged: they wait until the in-process tests pass
         lines.append(f"{SYMBOLS['not run']} Not run yet: {len(waiting)} checked with {' and '.join(sorted(programs))}, "
                      "once every test above that starts nothing passes.")
-    elif waiting:  # a test before them hung
-        lines.append(f"{SYMBOLS['not run']} Not run: {waiting[0].first_failure.message.split(':', 2)[-1].strip()}.")
+    elif waiting:  # a test before them hung (course/pytest_plugin.py)
+        lines.append(f"{SYMBOLS['not run']} Not run: {len(waiting)}, after a test that ran out of time (they would "
+                     "most likely hang on the same code).")
     for reason in sorted({requirement.first_failure.message.removeprefix(SKIPPED) for requirement in checked
                           if requirement.status == "skipped"}):
         lines.append(f"{SYMBOLS['skipped']} Not checked on this machine: {reason}")
@@ -105,10 +109,13 @@ def learner_score(lesson, run):
     return score_lesson(lesson, dataclasses.replace(run, outcomes=ran))
 
 
+NO_TODO = float("inf")
+
+
 def todo_order(requirement):
-    """Where a requirement comes in check's list: by the first TODO it checks (the README's order); the tests of
+    """Where a requirement comes in check's list: under the first TODO it checks (the README's order); the tests of
     no TODO, which check what the starter already does, after them. Within a TODO, in the tests' order."""
-    return min(requirement.outcomes[0].todos, default=float("inf"))
+    return min(requirement.outcomes[0].todos, default=NO_TODO)
 
 
 def first_to_fix(requirement, todo=None, outcomes=()):

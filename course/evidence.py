@@ -35,24 +35,23 @@ class LoggedErrors(logging.Handler):
             self.records.append(record)
 
 
-def where_in(traceback, folder):
-    """The innermost line of a traceback that is in `folder`, as "02_login/resources.py:41: the line's code",
-    or "" when none is (paths relative to `folder`, the folder of lesson folders)."""
-    found = ""
+def lines_in(traceback, folder):
+    """The lines of a traceback that are in `folder`, outermost first, each as "02_login/resources.py:41: code"
+    (paths relative to `folder`, the folder of lesson folders)."""
+    found = []
     while traceback is not None:
-        found = _line_in(traceback.tb_frame, traceback.tb_lineno, folder) or found
+        found.append(_line_in(traceback.tb_frame, traceback.tb_lineno, folder))
         traceback = traceback.tb_next
-    return found
+    return [line for line in found if line]
 
 
-def where_in_frame(frame, folder):
-    """The innermost line of a running thread's stack (its current `frame`) that is in `folder`, or ""."""
+def lines_in_stack(frame, folder):
+    """The same for a running thread's stack, from its current `frame`."""
+    found = []
     while frame is not None:
-        found = _line_in(frame, frame.f_lineno, folder)
-        if found:
-            return found
+        found.insert(0, _line_in(frame, frame.f_lineno, folder))
         frame = frame.f_back
-    return ""
+    return [line for line in found if line]
 
 
 def _line_in(frame, line, folder):
@@ -68,16 +67,19 @@ def logged_error(handler, folder):
     described = []
     for record in handler.records:
         error = record.exc_info[1]
-        where = where_in(error.__traceback__, folder)
+        where = (lines_in(error.__traceback__, folder) or [""])[-1]
         described.append((not where, f"{type(error).__name__}: {error}" + (f"\n  at {where}" if where else "")))
     return min(described, key=lambda pair: pair[0])[1] if described else ""
 
 
+STACK_LINES = 3  # of a hung test's stack in the learner's code, the innermost ones shown
+
+
 def stuck_at(traceback, folder):
-    """Where a test that ran out of time was: in the learner's code in its own thread (the traceback of
-    pytest-timeout's exception), else in the learner's code in another thread (a server the test started)."""
-    here = where_in(traceback, folder)
-    if here:
-        return here
+    """Where a test that ran out of time was, as lines of the learner's code, innermost last: in the test's own
+    thread (the traceback of pytest-timeout's exception), else in another thread (a server the test started)."""
+    here = lines_in(traceback, folder)
     others = [frame for ident, frame in sys._current_frames().items() if ident != threading.get_ident()]
-    return next(filter(None, (where_in_frame(frame, folder) for frame in others)), "")
+    for frame in others:
+        here = here or lines_in_stack(frame, folder)
+    return "\n".join(here[-STACK_LINES:])

@@ -175,7 +175,8 @@ def evidence_lines(outcome):
         lines.append("  the app logged this error while answering (a 500 answer hides it from the test):")
         lines += [f"    {line.strip()}" for line in outcome.logged_error.splitlines()]
     if outcome.stuck_at:
-        lines.append(f"  it was still running at {outcome.stuck_at} (an endless loop?)")
+        lines.append("  it was still running here (an endless loop?), innermost last:")
+        lines += [f"    {line}" for line in outcome.stuck_at.splitlines()]
     if outcome.page_errors:
         lines.append("  the page's JavaScript errors:")
         lines += [f"    {line}" for line in outcome.page_errors.splitlines()]

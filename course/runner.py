@@ -295,15 +295,16 @@ PAGE_FILE = re.compile(r"\(at ([^\s:()]+):(\d+)\)")  # "... (at static/app.js:20
 
 
 def _todo_of_evidence(outcome, target_prefix):
-    """The TODO region of the learner's line that the app's logged error, the hang, or the page's first JavaScript
-    error points at (if it is inside one)."""
-    where = WHERE.search(outcome.logged_error) or WHERE.search(outcome.stuck_at)
-    if where:
-        return _todo_at_line(Path(target_prefix, where.group(1)), int(where.group(2)))
-    page = PAGE_FILE.search(outcome.page_errors)
+    """The TODO region of the learner's line that the app's logged error, the page's JavaScript errors (the first
+    in a TODO region), or a hang (the innermost of its lines in a TODO region) points at, if there is one."""
     lesson_id = outcome.name.split("::")[0].removeprefix("tests/test_").removesuffix(".py")
-    if page:  # a page served by the lesson's app: its scripts are files of the lesson folder (static/app.js)
-        return _todo_at_line(Path(target_prefix, lesson_id, page.group(1)), int(page.group(2)))
+    # a page's scripts are served by the lesson's app, from its folder: static/app.js is 09_cookies_and_csrf/static/app.js
+    page_lines = [(f"{lesson_id}/{path}", line) for path, line in PAGE_FILE.findall(outcome.page_errors)]
+    lines = WHERE.findall(outcome.logged_error)[-1:] or page_lines or WHERE.findall(outcome.stuck_at)[::-1]
+    for path, line in lines:
+        todo = _todo_at_line(Path(target_prefix, path), int(line))
+        if todo:
+            return todo
     return None
 
 
