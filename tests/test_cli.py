@@ -246,15 +246,50 @@ def read_until(process, text, seconds=60):
     return seen
 
 
-def test_watch_checks_again_on_save_and_moves_on(starters):
+def verdict(output, lesson_number):
+    """The verdict of `lesson_number` in watch's output: from its "Lesson NN ·" line to the end of check's output."""
+    block = output[output.rindex(f"Lesson {lesson_number} ·"):]
+    return re.split(r"\n(?:Watching|On to lesson)", block)[0].strip()
+
+
+@pytest.mark.timeout(180)  # read_until waits for a line: a watch that printed nothing more would hang
+def test_watch_checks_again_on_save_as_a_cold_check_would_and_moves_on(starters):
+    """watch forks each check from a process that has imported everything once: its verdicts are the cold
+    check's, on a failing lesson and on a passing one. Any file a learner edits counts, a script too."""
+    cold_failing = course("check", "01", "--target", str(starters)).stdout
     with subprocess.Popen([sys.executable, "-m", "course", "watch", "01", "--target", str(starters)],
                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as watcher:
         try:
-            assert "✘" in read_until(watcher, "Watching")
+            assert verdict(read_until(watcher, "Watching"), "01") == cold_failing.strip()
             shutil.copy(ROOT / "solutions" / "01_config" / "config.py", starters / "01_config" / "config.py")
             output = read_until(watcher, "Watching")
             assert "The lesson is done" in output
             assert "On to lesson 02" in output and "Lesson 02 · Login" in output
+            assert verdict(output, "01") == course("check", "01", "--target", str(starters)).stdout.strip()
+            (starters / "02_login" / "page.js").write_text("// a learner's script\n")
+            assert "Lesson 02 · Login" in read_until(watcher, "Watching")
+        finally:
+            watcher.terminate()
+
+
+@pytest.mark.timeout(180)  # read_until waits for a line: a watch that printed nothing more would hang
+def test_watch_keeps_the_browser_for_its_next_checks_with_the_same_verdict(tmp_path):
+    """Lesson 09's reference, watched: after the first check a browser is kept open for the next ones (connected
+    to over DevTools instead of started), and the next check's verdict is the same."""
+    from course.runner import descendants
+
+    target = tmp_path / "lessons"
+    shutil.copytree(ROOT / "solutions" / "09_cookies_and_csrf", target / "09_cookies_and_csrf")
+    command = [sys.executable, "-m", "course", "watch", "09", "--stay", "--target", str(target)]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as watcher:
+        try:
+            first = verdict(read_until(watcher, "Watching"), "09")
+            assert "The lesson is done" in first
+            style = target / "09_cookies_and_csrf" / "static" / "page.css"
+            style.write_text(style.read_text() + "\n")
+            assert verdict(read_until(watcher, "Watching"), "09") == first
+            kept = [pid for pid in descendants(watcher.pid) if b"course.browser" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            assert kept, "no browser kept open"
         finally:
             watcher.terminate()
 
