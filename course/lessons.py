@@ -7,9 +7,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Path(__file__).with_name("lessons.toml")
 NAMED_TARGETS = ("solutions", "lessons")
-# What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state.
+# What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state, kept
+# verdicts (course/verdicts.py).
 LOCAL_FILES = ("__pycache__", ".pytest_cache", ".env", "instance", "*.db", ".course-hints.json",
-               "keys", "*.pem")  # lesson 10: key pairs made by `course serve` or `flask --app keytool make-keys`
+               ".course-verdicts.json", "keys", "*.pem")  # lesson 10: key pairs made by `course serve` or `flask --app keytool make-keys`
 
 
 @dataclass(frozen=True)

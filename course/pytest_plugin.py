@@ -223,7 +223,8 @@ def pytest_runtest_makereport(item, call):
     if logged:
         report.sections.append((evidence.LOGGED_ERROR, logged))
     if timed_out(call):
-        report.sections.append((evidence.STUCK_AT, evidence.stuck_at(call.excinfo.tb, folder) or "not in the lesson's code"))
+        where = evidence.stuck_at(call.excinfo.tb, folder) or "not in the lesson's code"
+        report.sections.append((evidence.STUCK_AT, where))
         # The file's next tests would most likely hang on the same code, each for the whole limit: they are skipped.
         item.config.stash.setdefault(HUNG, {})[item.path] = item.name
     page_errors = item.stash.get(PAGE_ERRORS, [])

@@ -298,7 +298,7 @@ def _todo_of_evidence(outcome, target_prefix):
     """The TODO region of the learner's line that the app's logged error, the page's JavaScript errors (the first
     in a TODO region), or a hang (the innermost of its lines in a TODO region) points at, if there is one."""
     lesson_id = outcome.name.split("::")[0].removeprefix("tests/test_").removesuffix(".py")
-    # a page's scripts are served by the lesson's app, from its folder: static/app.js is 09_cookies_and_csrf/static/app.js
+    # a page's scripts are served by the lesson's app, from its folder: static/app.js is in 09_cookies_and_csrf/
     page_lines = [(f"{lesson_id}/{path}", line) for path, line in PAGE_FILE.findall(outcome.page_errors)]
     lines = WHERE.findall(outcome.logged_error)[-1:] or page_lines or WHERE.findall(outcome.stuck_at)[::-1]
     for path, line in lines:

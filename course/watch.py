@@ -34,9 +34,9 @@ WATCHED = (".py", ".js", ".html", ".css")  # the files a learner edits
 # What the lessons' tests import, and pytest: imported once, by the parent. (Not the course's pytest plugins or
 # tests: pytest rewrites their asserts as it imports them, so each child imports those.)
 STACK = ["flask", "flask_restful", "flask_jwt_extended", "jwt", "flask_sqlalchemy", "sqlalchemy", "marshmallow",
-         "dotenv", "werkzeug.serving", "requests", "time_machine", "redis", "cryptography.hazmat.primitives.serialization",
-         "cryptography.hazmat.primitives.asymmetric.ed25519", "playwright.sync_api", "_pytest.junitxml",
-         "course.notebook", "course.sample_submissions"]
+         "dotenv", "werkzeug.serving", "requests", "time_machine", "redis",
+         "cryptography.hazmat.primitives.serialization", "cryptography.hazmat.primitives.asymmetric.ed25519",
+         "playwright.sync_api", "_pytest.junitxml", "course.notebook", "course.sample_submissions"]
 
 
 @contextmanager
