@@ -189,6 +189,7 @@ def pytest_runtest_protocol(item):
         return (yield)
     finally:
         logging.getLogger().removeHandler(logged)
+        del item.stash[LOGGED]  # its records hold tracebacks, and with them the test's apps: not for the whole run
 
 
 @pytest.hookimpl(wrapper=True)

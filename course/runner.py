@@ -77,7 +77,8 @@ def run_tests(lessons, target, timeout=None, test_limit=None, staged=False, on_l
     """Run the tests of `lessons` against the lesson folders in `target`; return {lesson id: LessonRun}.
     `timeout`: seconds each lesson's tests may take, so a run of several lessons may take that much per lesson
     (a limit for the whole run would have to grow with every lesson added to the course). `test_limit`: seconds
-    each test may take (pytest-timeout); the run stops at the first test that takes longer. `staged`: each
+    each test may take (pytest-timeout): one that takes longer fails, named with the line it was stuck on, and the
+    tests after it in its file are skipped (they would most likely hang too). `staged`: each
     lesson's in-process tests first (see the module's docstring); on_later_stage(programs) is called when the
     first test that starts programs ("Redis, gunicorn") begins. `launch(arguments, output)` starts pytest
     (default: start_pytest, a new process)."""
@@ -177,7 +178,10 @@ def _run(launch, arguments, output, timeout, on_tick=None):
     finally:
         if not ended:  # out of time, or interrupted
             started = descendants(process.pid)  # before any of them dies: an orphan's parent becomes init
-            os.killpg(process.pid, signal.SIGKILL)  # the whole group: pytest and anything it started
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the whole group: pytest and anything it started
+            except ProcessLookupError:  # a fork stopped before it made its group (course/watch.py)
+                kill(process.pid)
             for pid in started:  # ... and servers the tests started in groups of their own (course/servers.py),
                 kill(pid)        # with whatever a submission's code ran inside them
             process.wait()
