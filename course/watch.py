@@ -42,9 +42,12 @@ STACK = ["flask", "flask_restful", "flask_jwt_extended", "jwt", "flask_sqlalchem
 @contextmanager
 def saves_in(folder):
     """Yields an iterator whose next() waits until a file a learner edits is saved in `folder` (or added, or
-    deleted). It watches from the start: a save made before next() is called counts."""
-    saves = watchfiles.watch(folder, watch_filter=lambda change, path: path.endswith(WATCHED), step=50,
-                             rust_timeout=100, yield_on_timeout=True)
+    deleted). It watches from the start: a save made before next() is called counts. A folder that is not there
+    yet is watched for from the folder above it."""
+    inside = str(folder) + os.sep
+    saves = watchfiles.watch(folder if folder.is_dir() else folder.parent, step=50, rust_timeout=100,
+                             watch_filter=lambda change, path: path.startswith(inside) and path.endswith(WATCHED),
+                             yield_on_timeout=True)
     next(saves)  # the watching starts here (an empty answer after 0.1 s, or the first saves)
     try:
         yield (found for found in saves if found)
