@@ -16,6 +16,8 @@ edits counts (WATCHED).
 """
 import importlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,6 +89,7 @@ class WarmChecks:
         self.browser = None  # the process that keeps the browser open (course/browser.py)
 
     def __enter__(self):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # stopped: the kept ones stop too
         return self
 
     def __exit__(self, *error):
@@ -96,6 +99,7 @@ class WarmChecks:
         if self.browser is not None:
             self.browser.stdin.close()  # it closes the browser and ends
             stop_process(self.browser)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def keep_programs_for(self, run):
         """Start the programs the last check's tests started, to keep them for the next checks."""
@@ -131,6 +135,7 @@ def run_pytest_here(arguments, output):
     group of its own, only the test environment's variables, the output to a file), run pytest, and exit."""
     code = pytest.ExitCode.INTERNAL_ERROR
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's way of stopping is not the child's
         os.setsid()  # a group of its own: the runner ends the whole group when time is up
         os.chdir(ROOT)
         sys.path.insert(0, str(ROOT))  # as `python -m pytest` run from there
