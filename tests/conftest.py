@@ -56,7 +56,7 @@ MODES = ["testing", "production"]
 
 # The files that take longest, longest first (measured with --durations). pytest-xdist hands out whole files
 # (--dist loadfile) in the order they were collected: the long ones first, so that both workers end together.
-SLOWEST_FILES = ["test_hardening.py", "test_notebooks.py", "test_grading.py", "test_course.py", "test_cli.py"]
+SLOWEST_FILES = ["test_notebooks.py", "test_cli.py", "test_hardening.py", "test_grading.py", "test_course.py"]
 
 
 def pytest_configure(config):
