@@ -128,10 +128,10 @@ def stop_reason(error):
 # The fixtures that start a program of their own, and the program as a learner knows it.
 PROGRAMS = {"redis_server": "Redis", "gunicorn": "gunicorn", "postgresql_server": "PostgreSQL", "browser": "a browser"}
 NOT_RUN_YET = "not run yet:"  # how the reason of such a skip starts (the runner and `check` look for it)
-IN_PROCESS_FAILED = pytest.StashKey[set]()  # the test files whose in-process tests did not all pass
-RUNNING = pytest.StashKey[object]()  # the test being run
 NOT_RUN = "not run:"  # ... and of the skip of the tests after one that hung (see pytest_runtest_makereport)
+IN_PROCESS_FAILED = pytest.StashKey[set]()  # the test files whose in-process tests did not all pass
 HUNG = pytest.StashKey[dict]()  # {test file: the name of its test that ran out of time}
+RUNNING = pytest.StashKey[object]()  # the test being run
 
 
 def programs_started(item):
