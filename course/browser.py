@@ -7,8 +7,13 @@ browser around it, the build Playwright itself runs headless. It starts in a thi
 As root Chromium needs --no-sandbox; the other switches keep it quiet and offline. Playwright adds --headless
 and gives every launch a fresh profile folder of its own (it refuses a --user-data-dir switch).
 """
+import re
 import shutil
+import sys
+from contextlib import contextmanager
 from urllib.parse import urlsplit
+
+from course.servers import free_port, kept
 
 INSTALL = "apt-get install chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -26,8 +31,68 @@ def chromium_path():
 
 
 def launch(playwright):
-    """Start headless Chromium with a Playwright instance (from playwright.sync_api.sync_playwright())."""
+    """Start headless Chromium with a Playwright instance (from playwright.sync_api.sync_playwright()); in a check of
+    `course watch`, connect to the one it keeps open instead (the same browser, started the same way: keep_open)."""
+    if "browser" in kept:
+        return playwright.chromium.connect_over_cdp(kept["browser"])
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def page_errors(tab):
+    """The page's uncaught JavaScript errors and its console errors while the `with` lasts, as lines of text:
+    "SyntaxError: Unexpected token '}' (at static/app.js:20)". The errors come from Chromium's DevTools protocol:
+    Playwright's own pageerror event gives a syntax error without its place."""
+    errors = []
+    devtools = tab.context.new_cdp_session(tab)
+    devtools.on("Runtime.exceptionThrown", lambda event: errors.append(described(event["exceptionDetails"])))
+    devtools.send("Runtime.enable")
+
+    def console_error(message):
+        if message.type == "error" and not expected_refusal(message.text):
+            where = message.location
+            errors.append(f"console.error: {message.text} (at {place(where['url'], where['lineNumber'])})")
+
+    tab.on("console", console_error)
+    try:
+        yield errors
+    finally:
+        tab.remove_listener("console", console_error)
+        devtools.detach()
+
+
+def expected_refusal(text):
+    """Chromium logs every 4xx answer as a console error ("Failed to load resource: the server responded with a
+    status of 401 (UNAUTHORIZED)"): an API refuses requests as part of its work. A 404 (a script's wrong path) and
+    a 5xx stay."""
+    refused = re.match(r"Failed to load resource: the server responded with a status of (4\d\d)", text)
+    return bool(refused) and refused.group(1) != "404"
+
+
+def described(details):
+    """An uncaught exception, from DevTools' exceptionDetails: its first line and where it was thrown."""
+    text = details.get("exception", {}).get("description") or details["text"]
+    return f"{text.splitlines()[0]} (at {place(details.get('url', ''), details.get('lineNumber', 0))})"
+
+
+def place(url, line_from_0):
+    """"http://127.0.0.1:5000/static/app.js", 19 -> "static/app.js:20": the file as the lesson folder has it."""
+    return f"{urlsplit(url).path.lstrip('/') or url}:{line_from_0 + 1}"
+
+
+def keep_open():
+    """`python -m course.browser`, for `course watch`: start Chromium as launch() does, with its DevTools port open
+    as well; print the address a test run connects to (launch), and keep the browser until standard input closes.
+    Each test run makes contexts of its own (fresh cookies and storage), which end when it disconnects."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(),
+                                             args=[*CHROMIUM_ARGS, f"--remote-debugging-port={port}"])
+        print(f"http://127.0.0.1:{port}", flush=True)
+        sys.stdin.read()  # until `watch` ends
+        browser.close()
 
 
 def origin(url):
@@ -51,3 +116,7 @@ def reset(tab, addresses):
     devtools.send("Network.clearBrowserCache")
     devtools.detach()
     tab.context.clear_cookies()
+
+
+if __name__ == "__main__":
+    keep_open()

@@ -1,18 +1,21 @@
 """The course's command line: python -m course COMMAND (or `course COMMAND`). `--help` lists the commands."""
 import argparse
+import dataclasses
+import itertools
 import os
 import socket
 import sys
-import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from course import verdicts
 from course.environment import how_to_install, missing_packages
 from course.envfile import ensure_env_file
 from course.hints import next_hint
 from course.lessons import all_lessons, find_lesson, target_folder
 from course.loader import import_problem, load_app_module
-from course.report import SKIPPED, explain_failure, in_plain_words, requirements, still_to_do
-from course.runner import COULD_NOT_START, run_tests
+from course.report import SKIPPED, SYMBOLS, explain_failure, in_plain_words, requirements, status, still_to_do
+from course.runner import COULD_NOT_START, TEST_TIME_LIMIT, run_tests
 from course.scoring import score_lesson, todo_shares
 
 
@@ -24,18 +27,41 @@ def check(args):
     todo = getattr(args, "todo", None)  # `watch` checks without one
     if todo is not None and todo not in todo_shares(lesson):
         raise ValueError(f"lesson {lesson.id} has TODOs 1 to {len(lesson.todos)}, not {todo}")
-    run = run_tests([lesson], target_folder(args.target), timeout=args.timeout)[lesson.id]
-    print(f"Lesson {lesson.id[:2]} · {lesson.title}  ({args.target}/{lesson.id})\n")
+    return check_and_show(lesson, args, todo)[0]
+
+
+def check_and_show(lesson, args, todo=None, launch=None):
+    """Run the lesson's tests as `check` does, print the verdict, and write it down for `progress`; return the exit
+    code and the run. In stages, unless one TODO's share is asked for (as GitHub Classroom grades it: then every
+    test must run). `launch`: how pytest is started (`watch` forks it: course/watch.py)."""
+    target = target_folder(args.target)
+    print(f"Lesson {lesson.id[:2]} · {lesson.title}  ({args.target}/{lesson.id})\n", flush=True)
+    run = run_tests([lesson], target, timeout=args.timeout, test_limit=args.test_timeout, staged=todo is None,
+                    on_later_stage=say_later_stage, launch=launch)[lesson.id]
+    verdicts.remember(target, lesson, run)
+    return show_verdict(lesson, run, todo), run
+
+
+def say_later_stage(programs):
+    """Said while `check` runs, when the tests that start programs begin (course/pytest_plugin.py: --staged)."""
+    print(f"  The in-process tests pass; now the tests that start {programs}…\n", flush=True)
+
+
+def show_verdict(lesson, run, todo=None):
+    """Print what a lesson's test run found (check and watch): each requirement, the score, and what to do about
+    the first failure. Returns the exit code: 0 when the lesson passes (or TODO `todo`'s share is earned)."""
     if run.problem:  # nothing could be checked: say why, and nothing else (no TODO is to blame)
         problem = run.problem if run.problem.startswith(COULD_NOT_START) else f"the tests could not run: {run.problem}"
         print(f"  {problem[0].upper()}{problem[1:]}\n\n  Nothing else could be checked until this is fixed.")
         return 1
-    checked = requirements(run)
-    for requirement in checked:
-        print(f"  {'✔' if requirement.passed else '✘'} {requirement.words}")
-    failing = [requirement for requirement in checked if not requirement.passed]
+    checked = sorted(requirements(run), key=todo_order)
+    for number, group in itertools.groupby(checked, key=todo_order):  # in the order of the TODOs
+        print(f"  TODO {number}" if number != NO_TODO else "  What the starter already does")
+        for requirement in group:
+            print(f"    {SYMBOLS[requirement.status]} {requirement.words}")
+    failing = [requirement for requirement in checked if requirement.status == "failed"]
     failing.sort(key=lambda requirement: first_to_fix(requirement, todo, run.outcomes))
-    scored = score_lesson(lesson, run)
+    scored = learner_score(lesson, run)
     print(f"\n{score_words(scored)}. TODOs done: "
           f"{', '.join(str(n) for n, done in scored.done.items() if done) or 'none yet'}.")
     if any(len(requirement.first_failure.todos) > 1 for requirement in failing):
@@ -43,15 +69,53 @@ def check(args):
     if scored.broken:
         print("No TODO counts while something the starter already did right is broken: "
               + "; ".join(sorted({in_plain_words(name) for name in scored.broken})) + ".")
-    if not failing:
+    for line in not_checked(checked):
+        print(line)
+    if run.all_passed:
         print("The lesson is done. Well done!")
-    else:
+    elif failing:
         print("\nFirst failure: " + "\n".join(explain_failure(lesson, failing[0].first_failure, run.outcomes)))
         print(f"\nStuck? python -m course hint {lesson.id[:2]}")
     if todo is not None:  # one TODO's share, as GitHub Classroom asks for it
         print(f"\nTODO {todo}: {'done' if scored.done[todo] else 'not done yet'}.")
         return 0 if scored.done[todo] else 1
-    return 0 if not failing else 1
+    return 0 if run.all_passed else 1
+
+
+def not_checked(checked):
+    """What was not checked, and why, in a line per reason: the tests that were not run yet (· in check's list)
+    and those that could not run on this machine (○)."""
+    waiting = [requirement for requirement in checked if requirement.status == "not run"]
+    programs = {name.strip() for requirement in waiting for outcome in requirement.outcomes
+                for name in outcome.needs.split(",") if name.strip()}
+    lines = []
+    if programs:  # --staged: they wait until the in-process tests pass
+        lines.append(f"{SYMBOLS['not run']} Not run yet: {len(waiting)} checked with {' and '.join(sorted(programs))}, "
+                     "once every test above that starts nothing passes.")
+    elif waiting:  # a test before them hung (course/pytest_plugin.py)
+        lines.append(f"{SYMBOLS['not run']} Not run: {len(waiting)}, after a test that ran out of time (they would "
+                     "most likely hang on the same code).")
+    for reason in sorted({requirement.first_failure.message.removeprefix(SKIPPED) for requirement in checked
+                          if requirement.status == "skipped"}):
+        lines.append(f"{SYMBOLS['skipped']} Not checked on this machine: {reason}")
+    return lines
+
+
+def learner_score(lesson, run):
+    """The score by course/scoring.py's rule, except that a test of no TODO that did not run (not run yet, or not
+    on this machine) does not count as broken: nothing says it is. A TODO still counts only once all its tests ran
+    and passed."""
+    ran = [outcome for outcome in run.outcomes if outcome.todos or status(outcome) in ("passed", "failed")]
+    return score_lesson(lesson, dataclasses.replace(run, outcomes=ran))
+
+
+NO_TODO = float("inf")
+
+
+def todo_order(requirement):
+    """Where a requirement comes in check's list: under the first TODO it checks (the README's order); the tests of
+    no TODO, which check what the starter already does, after them. Within a TODO, in the tests' order."""
+    return min(requirement.outcomes[0].todos, default=NO_TODO)
 
 
 def first_to_fix(requirement, todo=None, outcomes=()):
@@ -74,15 +138,24 @@ def score_words(scored):
 
 
 def progress(args):
-    """Every lesson, whether your version passes, and the next one to do."""
+    """Every lesson, whether your version passes, and the next one to do. The verdicts `check` and `watch` wrote
+    down are reused for the lessons whose files have not changed since (course/verdicts.py); the others are checked
+    again, in parallel."""
     lessons = all_lessons()
-    runs = run_tests(lessons, target_folder(args.target), timeout=args.timeout)
+    target = target_folder(args.target)
+    course = verdicts.course_version()
+    kept = verdicts.load(target)
+    runs = {lesson.id: verdicts.recall(target, lesson, course, kept) for lesson in lessons}
+    stale = [lesson for lesson in lessons if runs[lesson.id] is None]
+    runs.update(check_in_parallel(stale, target, args))
+    for lesson in stale:
+        verdicts.remember(target, lesson, runs[lesson.id], course)
     width = max(len(lesson.title) for lesson in lessons)  # the longest title: the columns stay in line
     print(f"{'#':<3} {'lesson':<{width}} {'score':<38} concept")
     next_lesson = None
     for lesson in lessons:
         run = runs[lesson.id]
-        scored = score_lesson(lesson, run)
+        scored = learner_score(lesson, run)
         status = f"done, {score_words(scored)}" if run.all_passed else "not run (check says why)" if run.problem \
             else score_words(scored)
         print(f"{lesson.id[:2]:<3} {lesson.title:<{width}} {status:<38} {lesson.concept}")
@@ -91,12 +164,26 @@ def progress(args):
     could_not_start = {run.problem for run in runs.values() if run.problem.startswith(COULD_NOT_START)}
     for problem in could_not_start:
         print(f"\n{problem[0].upper()}{problem[1:]}")
+    if len(stale) < len(lessons):  # some verdicts were reused: say which lessons ran
+        print(f"\nChecked again (files changed since): {', '.join(lesson.id[:2] for lesson in stale) or 'none'}; "
+              "the others as they were last checked.")
     if next_lesson is None:
         print("\nEvery lesson passes. Well done!")
     else:
         print(f"\nNext: lesson {next_lesson.id[:2]}, {next_lesson.title}. Read lessons/{next_lesson.id}/README.md, "
               f"then: python -m course check {next_lesson.id[:2]}")
     return 0
+
+
+def check_in_parallel(lessons, target, args):
+    """The test runs of `lessons`, in as many pytest processes at once as the machine has cores (each process runs
+    its share of the lessons one after the other, in stages as `check` does)."""
+    jobs = max(1, min(len(lessons), os.cpu_count() or 1))
+    shares = [lessons[index::jobs] for index in range(jobs)]
+    with ThreadPoolExecutor(jobs) as pool:  # threads that wait for their process: the work is in the processes
+        done = pool.map(lambda share: run_tests(share, target, timeout=args.timeout, test_limit=args.test_timeout,
+                                                staged=True), [share for share in shares if share])
+    return {lesson_id: run for runs in done for lesson_id, run in runs.items()}
 
 
 def hint(args):
@@ -150,30 +237,28 @@ def serving_problem(folder, port):
 
 
 def watch(args):
-    """Check a lesson again each time one of its files is saved; move on to the next lesson once it passes."""
+    """Check a lesson again each time one of its files is saved; move on to the next lesson once it passes.
+    One process that has imported everything once forks each check (course/watch.py): about a second each."""
+    from course.watch import WarmChecks, saves_in  # imported here: watchfiles, and it imports the whole stack
+
     lessons = all_lessons()
     lesson = find_lesson(args.lesson) if args.lesson else lessons[0]
-    while True:
-        folder = target_folder(args.target) / lesson.id
-        before = file_times(folder)  # taken before checking, so a save during the check is not missed
-        args.lesson = lesson.id
-        print("\n" + "─" * 72)
-        if check(args) == 0 and not args.stay:
-            later = lessons[lessons.index(lesson) + 1 :]
-            if not later:
-                print("\nThat was the last lesson.")
-                return 0
-            lesson = later[0]
-            print(f"\nOn to lesson {lesson.id[:2]}, {lesson.title}: read lessons/{lesson.id}/README.md")
-            continue
-        print(f"\nWatching {args.target}/{lesson.id} for changes (Ctrl-C to stop)…", flush=True)
-        while file_times(folder) == before:
-            time.sleep(0.3)
-
-
-def file_times(folder):
-    """When each Python file of the lesson was last changed."""
-    return {path: path.stat().st_mtime_ns for path in folder.rglob("*.py") if "__pycache__" not in path.parts}
+    with WarmChecks() as warm:
+        while True:
+            with saves_in(target_folder(args.target) / lesson.id) as saves:  # from before the check: none is missed
+                print("\n" + "─" * 72)
+                code, run = check_and_show(lesson, args, launch=warm.launch)
+                warm.keep_programs_for(run)
+                if code == 0 and not args.stay:
+                    later = lessons[lessons.index(lesson) + 1 :]
+                    if not later:
+                        print("\nThat was the last lesson.")
+                        return 0
+                    lesson = later[0]
+                    print(f"\nOn to lesson {lesson.id[:2]}, {lesson.title}: read lessons/{lesson.id}/README.md")
+                    continue
+                print(f"\nWatching {args.target}/{lesson.id} for changes (Ctrl-C to stop)…", flush=True)
+                next(saves)
 
 
 # --- Instructors -------------------------------------------------------------------------------------------
@@ -282,6 +367,9 @@ def build_parser():
     def target_option(sub):
         sub.add_argument("--target", default="lessons", help="folder of lesson folders to test (default: lessons)")
         sub.add_argument("--timeout", type=float, default=60, help="seconds each lesson's tests may take")
+        sub.add_argument("--test-timeout", type=float, default=TEST_TIME_LIMIT,
+                         help=f"seconds each test may take (default: {TEST_TIME_LIMIT}); one that takes longer is "
+                              "named, with the line it was stuck on")
 
     sub = command("check", check, "run a lesson's tests against your work")
     sub.add_argument("lesson", help="lesson number or id, e.g. 2 or 02_login")

@@ -21,6 +21,7 @@ NEEDED = {
     "requests": "requests",  # the tests of lessons 06 and 07 talk to real servers
     "pytest": "pytest",
     "pytest_reportlog": "pytest-reportlog",
+    "pytest_timeout": "pytest-timeout",  # check's limit per test: a test that hangs is named
     "time_machine": "time-machine",
 }
 

@@ -10,8 +10,10 @@ NAMED_TARGETS = ("solutions", "lessons")
 # The instructor's hidden tests: modules named like the public ones (tests/hidden/test_01_config.py), run by the
 # grader with the public ones and left out of the student edition (course/student_edition.py).
 HIDDEN_TESTS = "tests/hidden"
-# What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state.
+# What a lesson folder may hold that is not part of the lesson: caches, secrets, local databases, hint state, kept
+# verdicts (course/verdicts.py).
 LOCAL_FILES = ("__pycache__", ".pytest_cache", ".env", "instance", "*.db", ".course-hints.json",
+               ".course-verdicts.json",
                "keys", "*.pem")  # lesson 10: key pairs made by `course serve` or `flask --app keytool make-keys`
 
 

@@ -4,6 +4,24 @@ from dataclasses import dataclass, field
 
 MODES = {"testing": "TESTING on", "production": "TESTING off"}
 
+SETTING_UP = "while setting the test up: "  # how the runner marks a failure in a fixture (course/runner.py)
+SKIPPED = "skipped: "  # ... and a test that could not run on this machine (a program it needs is missing)
+# ... and a test that did not run because of others (course/pytest_plugin.py): it waits until the tests that start
+# nothing pass (--staged), or a test before it hung
+NOT_RUN = (SKIPPED + "not run yet:", SKIPPED + "not run:")
+
+# How `check` marks a requirement, by status.
+SYMBOLS = {"passed": "✔", "failed": "✘", "skipped": "○", "not run": "·"}
+
+
+def status(outcome):
+    """passed, failed, skipped (not checked on this machine: a program is missing) or not run (see NOT_RUN)."""
+    if outcome.passed:
+        return "passed"
+    if outcome.message.startswith(NOT_RUN):
+        return "not run"
+    return "skipped" if outcome.message.startswith(SKIPPED) else "failed"
+
 
 @dataclass
 class Requirement:
@@ -17,8 +35,16 @@ class Requirement:
         return all(outcome.passed for outcome in self.outcomes)
 
     @property
+    def status(self):
+        """The requirement's status: the first of failed, not run, skipped and passed that one of its variants has."""
+        statuses = {status(outcome) for outcome in self.outcomes}
+        return next(name for name in ("failed", "not run", "skipped", "passed") if name in statuses)
+
+    @property
     def first_failure(self):
-        return next((outcome for outcome in self.outcomes if not outcome.passed), None)
+        """The first variant that did not pass, preferring one that failed to one that was skipped or not run."""
+        not_passed = [outcome for outcome in self.outcomes if not outcome.passed]
+        return min(not_passed, key=lambda outcome: status(outcome) != "failed", default=None)
 
 
 # Words a test's name cannot spell (no apostrophe in a Python name).
@@ -53,8 +79,6 @@ def requirements(run):
     return list(grouped.values())
 
 
-SETTING_UP = "while setting the test up: "  # how the runner marks a failure in a fixture (course/runner.py)
-SKIPPED = "skipped: "  # ... and a test that could not run on this machine (a program it needs is missing)
 # A value the test wrote itself, on the right of `==`: a number, a string, True, False or None.
 LITERAL = re.compile(r"""-?\d+(\.\d+)?|'[^']*'|"[^"]*"|True|False|None""")
 
@@ -118,7 +142,10 @@ def explain_failure(lesson, outcome, outcomes=()):
     words = own_message(outcome.message)
     pair = expected_and_got(outcome.message)
     todos = outcome.todos
-    if words:
+    if outcome.stuck_at:  # pytest-timeout's message: "Failed: Timeout (>10.0s) from pytest-timeout."
+        limit = re.search(r"Timeout \(>([\d.]+)s\)", outcome.message)
+        lines.append(f"  it did not finish within {limit.group(1).removesuffix('.0') if limit else 'its time limit'} s")
+    elif words:
         setting_up = "while setting the test up: " if outcome.message.startswith(SETTING_UP) else ""
         lines += [f"  {setting_up}{line}" if index == 0 else f"  {line}"
                   for index, line in enumerate(words.splitlines())]
@@ -127,10 +154,35 @@ def explain_failure(lesson, outcome, outcomes=()):
         lines += [f"  expected: {pair[0]}", f"  got:      {pair[1]}"]
     else:
         lines.append(f"  {first_line(outcome.message)}")
+    lines += evidence_lines(outcome)
     if outcome.raised_in_todo:  # the error came from the code of a TODO: that one is to fix, whatever the test's
-        lines.append(f"  the error was raised inside TODO {outcome.raised_in_todo}'s code")
+        lines.append(f"  {'it was stuck' if outcome.stuck_at else 'the error was raised'} inside TODO "
+                     f"{outcome.raised_in_todo}'s code")
         todos = [outcome.raised_in_todo]
     for number in still_to_do(todos, outcomes):
         if 1 <= number <= len(lesson.todos):
             lines.append(f"  look at TODO {number}: {lesson.todo(number)}")
+    return lines
+
+
+PRINTED_LINES = 15  # of a test's output, the last lines shown
+
+
+def evidence_lines(outcome):
+    """What the failed test left behind (course/evidence.py), in lines under its explanation."""
+    lines = []
+    if outcome.logged_error:
+        lines.append("  the app logged this error while answering (a 500 answer hides it from the test):")
+        lines += [f"    {line.strip()}" for line in outcome.logged_error.splitlines()]
+    if outcome.stuck_at:
+        lines.append("  it was still running here (an endless loop?), innermost last:")
+        lines += [f"    {line}" for line in outcome.stuck_at.splitlines()]
+    if outcome.page_errors:
+        lines.append("  the page's JavaScript errors:")
+        lines += [f"    {line}" for line in outcome.page_errors.splitlines()]
+    printed = outcome.output.rstrip().splitlines()
+    if printed:
+        cut = len(printed) > PRINTED_LINES
+        lines.append(f"  it printed{f' (its last {PRINTED_LINES} lines)' if cut else ''}:")
+        lines += [f"    | {line}" for line in printed[-PRINTED_LINES:]]
     return lines

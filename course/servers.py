@@ -16,6 +16,11 @@ import time
 
 START_TIMEOUT = 20  # seconds for a server to answer its first request: far more than it needs, even on a busy machine
 
+# Programs that `course watch` started once for all its checks (course/watch.py), by kind: "redis" (a RedisServer),
+# "browser" (the address of a Chromium to connect to). Each check runs in a fork of that process, which is how its
+# fixtures see them: they use these instead of starting their own. Empty in any other test run.
+kept = {}
+
 
 class ServerError(RuntimeError):
     """A server could not start: the message holds the end of its own output."""

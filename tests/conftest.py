@@ -22,12 +22,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.exceptions import NotFound
 
-from course.browser import chromium_path, launch, reset
+from course.browser import chromium_path, launch, page_errors, reset
 from course.lessons import ROOT
 from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
-from course.pytest_plugin import lesson_of, stop_reason
+from course.pytest_plugin import PAGE_ERRORS, lesson_of, stop_reason
 from course.sample_submissions import make_class
+from course.servers import kept
 from servers import GunicornServer, PostgreSQL, missing, sqlite_files_folder, start_redis, started
 
 
@@ -56,7 +57,7 @@ MODES = ["testing", "production"]
 
 # The files that take longest, longest first (measured with --durations). pytest-xdist hands out whole files
 # (--dist loadfile) in the order they were collected: the long ones first, so that both workers end together.
-SLOWEST_FILES = ["test_hardening.py", "test_notebooks.py", "test_grading.py", "test_course.py", "test_cli.py"]
+SLOWEST_FILES = ["test_notebooks.py", "test_cli.py", "test_hardening.py", "test_grading.py", "test_course.py"]
 
 
 def pytest_configure(config):
@@ -194,7 +195,10 @@ def postgresql_server():
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """One redis-server for the whole run (for each xdist worker), started when a test first needs it; each test
-    empties the database it uses (redis_url)."""
+    empties the database it uses (redis_url). In a check of `course watch`, the one it keeps for all its checks."""
+    if "redis" in kept:
+        yield kept["redis"]
+        return
     server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
@@ -496,14 +500,16 @@ def browser_tab(browser):
 
 
 @pytest.fixture
-def page(browser_tab):
+def page(request, browser_tab):
     """The module's browser tab, with no cookies, storage or cache from other tests: after each test it is reset
     (course/browser.py). Listeners and routes a test adds to it (page.on, page.route) stay for the module's
-    later tests: remove them at the end of the test."""
+    later tests: remove them at the end of the test. The page's JavaScript errors are shown under a failure."""
     visited = []
     note = lambda frame: visited.append(frame.url)  # every page and frame the test opened
     browser_tab.on("framenavigated", note)
-    yield browser_tab
+    with page_errors(browser_tab) as errors:
+        request.node.stash[PAGE_ERRORS] = errors  # course/pytest_plugin.py adds them to the failure's report
+        yield browser_tab
     browser_tab.remove_listener("framenavigated", note)
     reset(browser_tab, visited)
 

@@ -246,15 +246,50 @@ def read_until(process, text, seconds=60):
     return seen
 
 
-def test_watch_checks_again_on_save_and_moves_on(starters):
+def verdict(output, lesson_number):
+    """The verdict of `lesson_number` in watch's output: from its "Lesson NN ·" line to the end of check's output."""
+    block = output[output.rindex(f"Lesson {lesson_number} ·"):]
+    return re.split(r"\n(?:Watching|On to lesson)", block)[0].strip()
+
+
+@pytest.mark.timeout(180)  # read_until waits for a line: a watch that printed nothing more would hang
+def test_watch_checks_again_on_save_as_a_cold_check_would_and_moves_on(starters):
+    """watch forks each check from a process that has imported everything once: its verdicts are the cold
+    check's, on a failing lesson and on a passing one. Any file a learner edits counts, a script too."""
+    cold_failing = course("check", "01", "--target", str(starters)).stdout
     with subprocess.Popen([sys.executable, "-m", "course", "watch", "01", "--target", str(starters)],
                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as watcher:
         try:
-            assert "✘" in read_until(watcher, "Watching")
+            assert verdict(read_until(watcher, "Watching"), "01") == cold_failing.strip()
             shutil.copy(ROOT / "solutions" / "01_config" / "config.py", starters / "01_config" / "config.py")
             output = read_until(watcher, "Watching")
             assert "The lesson is done" in output
             assert "On to lesson 02" in output and "Lesson 02 · Login" in output
+            assert verdict(output, "01") == course("check", "01", "--target", str(starters)).stdout.strip()
+            (starters / "02_login" / "page.js").write_text("// a learner's script\n")
+            assert "Lesson 02 · Login" in read_until(watcher, "Watching")
+        finally:
+            watcher.terminate()
+
+
+@pytest.mark.timeout(180)  # read_until waits for a line: a watch that printed nothing more would hang
+def test_watch_keeps_the_browser_for_its_next_checks_with_the_same_verdict(tmp_path):
+    """Lesson 09's reference, watched: after the first check a browser is kept open for the next ones (connected
+    to over DevTools instead of started), and the next check's verdict is the same."""
+    from course.runner import descendants
+
+    target = tmp_path / "lessons"
+    shutil.copytree(ROOT / "solutions" / "09_cookies_and_csrf", target / "09_cookies_and_csrf")
+    command = [sys.executable, "-m", "course", "watch", "09", "--stay", "--target", str(target)]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as watcher:
+        try:
+            first = verdict(read_until(watcher, "Watching"), "09")
+            assert "The lesson is done" in first
+            style = target / "09_cookies_and_csrf" / "static" / "page.css"
+            style.write_text(style.read_text() + "\n")
+            assert verdict(read_until(watcher, "Watching"), "09") == first
+            commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(watcher.pid)]
+            assert any(b"course.browser" in command for command in commands), "no browser kept open"
         finally:
             watcher.terminate()
 
@@ -319,3 +354,107 @@ def test_check_names_the_todo_whose_code_raised_the_error(tmp_path):
 
     assert "the error was raised inside TODO 2's code" in first_failure
     assert "look at TODO 2" in first_failure and "look at TODO 1" not in first_failure
+
+
+# --- Messages a learner can act on (issue 27): each on a copy of the reference with a slip a learner makes ---------
+
+def reference_with_slip(tmp_path, lesson_number, file, old, new):
+    """A copy of one lesson's reference in a folder of its own, with `old` replaced by `new` in `file`; returns
+    the folder of lessons and the slip's line number."""
+    lesson = find_lesson(lesson_number)
+    folder = shutil.copytree(ROOT / "solutions" / lesson.id, tmp_path / "lessons" / lesson.id)
+    replace(folder / file, old, new)
+    line = (folder / file).read_text()[:(folder / file).read_text().index(new)].count("\n") + 1
+    return tmp_path / "lessons", line
+
+
+def test_a_500_shows_the_error_the_app_logged_with_its_line(tmp_path):
+    """The test sees only {'code': 'internal_error', ...}: the exception behind it went to the app's log."""
+    target, line = reference_with_slip(tmp_path, "06", "resources.py", "identity=str(user.id), fresh=True",
+                                       "identity=str(user.user_id), fresh=True")
+    first_failure = course("check", "06", "--target", str(target)).stdout.split("First failure")[1]
+    assert "'internal_error'" in first_failure
+    assert "AttributeError: 'User' object has no attribute 'user_id'" in first_failure
+    assert f"at 06_refresh_tokens/resources.py:{line}: " in first_failure
+    assert "the error was raised inside TODO 1's code" in first_failure
+
+
+def test_an_endless_loop_names_the_test_and_the_line_it_was_stuck_on(tmp_path):
+    """An `if` written as `while`: the first test that logs in an unknown user hangs. After the limit per test it
+    is named with where it was stuck, and the lesson's next tests are not run (they would hang too)."""
+    target, line = reference_with_slip(tmp_path, "02", "resources.py", "        if user is None:\n            check",
+                                       "        while user is None:\n            check")
+    started = time.monotonic()
+    checked = course("check", "02", "--target", str(target), "--test-timeout", "3").stdout
+    assert time.monotonic() - started < 30, "not the whole run's limit (60 s)"
+    first_failure = checked.split("First failure: ")[1]
+    assert "unknown user" in first_failure.splitlines()[0]  # the test that hung, by name
+    assert "it did not finish within 3 s" in first_failure
+    assert f"02_login/resources.py:{line + 1}: check_dummy_password(" in first_failure
+    assert "it was stuck inside TODO 2's code" in first_failure
+    assert "· Not run: " in checked and "after a test that ran out of time" in checked
+
+
+def test_a_failing_test_shows_what_it_printed(tmp_path):
+    read = '        self.JWT_SECRET_KEY = environ.get("JWT_SECRET_KEY", "")\n'
+    target, _ = reference_with_slip(tmp_path, "01", "config.py", read,
+                                    read.replace("JWT_SECRET_KEY\"", "JWT_SECRET\"")
+                                    + '        print("the secret I read:", repr(self.JWT_SECRET_KEY))\n')
+    first_failure = course("check", "01", "--target", str(target)).stdout.split("First failure")[1]
+    assert "  it printed:\n    | the secret I read: ''\n" in first_failure
+
+
+@pytest.fixture(scope="module")
+def javascript_slip(tmp_path_factory):
+    """Lesson 09's page with a learner's slip in TODO 2 (a cookie's name without its quotes): the page fails only
+    when it refreshes. `check` run once; the tests below read its output."""
+    target, line = reference_with_slip(tmp_path_factory.mktemp("javascript"), "09", "static/app.js",
+                                       '? "csrf_refresh_token" :', "? csrf_refresh_token :")
+    return course("check", "09", "--target", str(target)).stdout, line
+
+
+def test_a_browser_test_shows_the_pages_javascript_errors(javascript_slip):
+    """Before: Playwright's timeout alone, and the test's TODOs (1 and 2) to look at."""
+    checked, line = javascript_slip
+    first_failure = checked.split("First failure: ")[1]
+    assert first_failure.startswith("the page refreshes an expired access cookie with the refresh cookie")
+    assert f"ReferenceError: csrf_refresh_token is not defined (at static/app.js:{line})" in first_failure
+    assert "the error was raised inside TODO 2's code" in first_failure and "look at TODO 1" not in first_failure
+    assert "Failed to load resource" not in first_failure  # the API's expected 401s are no error of the page
+
+
+def test_check_says_when_the_tests_that_start_programs_begin(javascript_slip):
+    checked, _ = javascript_slip
+    said = checked.index("The in-process tests pass; now the tests that start a browser…")
+    assert said < checked.index("✘")  # said while they ran: before the verdict
+
+
+def test_check_runs_the_tests_that_start_programs_only_once_the_others_pass(tmp_path):
+    """A starter fails in-process tests: its browser tests wait, each shown as not run yet, and none counts."""
+    target, _ = reference_with_slip(tmp_path, "09", "cookies.py", "set_access_cookies(response, tokens[",
+                                    "set_refresh_cookies(response, tokens[")
+    checked = course("check", "09", "--target", str(target)).stdout
+    assert "· the page logs in publishes survives a reload and logs out" in checked
+    assert "· Not run yet: " in checked
+    assert "checked with a browser, once every test above that starts nothing passes" in checked
+    assert "now the tests that start" not in checked
+
+
+def test_a_test_skipped_for_a_missing_program_is_shown_as_skipped_not_as_a_failure():
+    """Without Chromium (here: not on the PATH the tests get) lesson 09's browser tests are skipped: ○, not ✘,
+    and not the first failure; the reason is said once."""
+    result = subprocess.run([sys.executable, "-m", "course", "check", "09", "--target", "solutions"], cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "PATH": "/nonexistent"}, timeout=120)
+    assert result.returncode == 1  # not every test could run
+    assert "○ the page logs in publishes survives a reload and logs out" in result.stdout
+    assert "✘" not in result.stdout and "First failure" not in result.stdout
+    assert "○ Not checked on this machine: chromium is not installed: apt-get install -y chromium" in result.stdout
+
+
+def test_check_lists_each_requirement_under_its_todo_in_todo_order(mistakes):
+    """In lesson 02's tests, those of TODO 3 come before those of TODO 2; check lists them by TODO."""
+    _, checked = mistakes
+    headings = [line.strip() for line in checked.splitlines() if re.fullmatch(r"  (TODO \d+|What the starter.*)", line)]
+    assert headings == ["TODO 1", "TODO 2", "TODO 3", "What the starter already does"]
+    under_todo_2 = checked.split("  TODO 2\n")[1].split("  TODO 3\n")[0]
+    assert "✘ wrong password and unknown user get the same answer" in under_todo_2
