@@ -307,10 +307,13 @@ def use_course_files(lesson, folder):
 
 def find_lessons(folder, lessons):
     """The folder that holds a submission's lesson folders: the submission itself, its lessons/, or either one
-    level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none."""
+    level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none. A folder reached
+    through a link is not the submission's: `lessons -> ../../solutions` would have the reference graded."""
+    inside = folder.resolve()
+
     def holds_lessons(candidate):
-        return any((candidate / lesson.id).is_dir() and not (candidate / lesson.id).is_symlink()
-                   for lesson in lessons)
+        return candidate.resolve() == inside / candidate.relative_to(folder) and any(
+            (candidate / lesson.id).is_dir() and not (candidate / lesson.id).is_symlink() for lesson in lessons)
 
     for candidate in (folder, folder / "lessons"):
         if holds_lessons(candidate):

@@ -275,3 +275,22 @@ def make_class(submissions):
     app = make_submission(submissions / "html_message") / "01_config" / "app.py"
     app.write_text(f"raise RuntimeError({HTML_MESSAGE!r})\n" + app.read_text())
     return sorted(str(path) for path in submissions.iterdir())
+
+
+# --- Attacks by a student who has read the grader's code (tests/test_grading_attacks.py, scripts/redteam/) -------
+# Each makes one submission for lessons 01 (and 02, the reference, where a layout needs it). What each must get is
+# in tests/test_grading_attacks.py; scripts/redteam/ shows what each got before its fix.
+
+def lessons_link_to_solutions(folder):
+    """A repository-shaped submission whose lessons/ is a link to the course's solutions/ (git keeps links)."""
+    folder.mkdir(parents=True)
+    (folder / "lessons").symlink_to(ROOT / "solutions")
+
+
+ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions}
+
+
+def make_attack(folder, name):
+    """The submission of attack `name` (a key of ATTACKS) in `folder`; return the folder."""
+    ATTACKS[name](folder)
+    return folder

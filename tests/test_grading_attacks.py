@@ -1,0 +1,53 @@
+"""The grader against a student who has read its code (issue 26's threat model): attacks that the cheating class
+of tests/test_grading.py does not try, on the grader's own process (which reads what submissions and runs leave
+behind) as much as on the verdict. All are graded in one `python -m course grade` run, with an honest reference
+and an untouched starter: each attack must earn nothing it did not write, and the grading must end, with a
+gradebook, whatever the attacks do. scripts/redteam/ shows what each attack got before its fix.
+"""
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from course.lessons import ROOT
+from course.sample_submissions import ATTACKS, make_attack, make_submission
+from course.sandbox import sandbox_problem
+from servers import missing
+
+if sandbox_problem():  # grading refuses to run untrusted code without a sandbox
+    pytestmark = pytest.mark.usefixtures("sandbox_installed")
+
+
+@pytest.fixture
+def sandbox_installed():
+    missing("bwrap", "bubblewrap")
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    """Every attack of ATTACKS, a reference and an untouched starter, graded together on lesson 01."""
+    work = tmp_path_factory.mktemp("attacked")
+    folders = [make_attack(work / "submissions" / name, name) for name in ATTACKS]
+    folders += [make_submission(work / "submissions" / "reference"),
+                make_submission(work / "submissions" / "untouched", source="lessons")]
+    result = subprocess.run([sys.executable, "-m", "course", "grade", *map(str, folders), "--lessons", "01",
+                             "--jobs", "2", "--csv", str(work / "g.csv"), "--feedback", str(work / "feedback")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(work / "g.csv") as file:
+        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    return {"rows": rows, "json": {row["submission"]: row for row in json.loads((work / "g.json").read_text())["rows"]},
+            "work": work}
+
+
+def test_honest_work_is_graded_as_usual_beside_the_attacks(attacked):
+    assert attacked["rows"]["reference"]["01_config"] == "10" and attacked["rows"]["reference"]["flags"] == ""
+    assert attacked["rows"]["untouched"]["01_config"] == "0"
+
+
+def test_a_lessons_folder_that_links_to_the_solutions_is_not_graded_as_the_students(attacked):
+    """lessons -> <course>/solutions: the grader copied the reference as the student's work (10 of 10, no flag)."""
+    row = attacked["json"]["lessons_link_to_solutions"]
+    assert row["total"] == 0 and "no lessons found" in row["problem"]
