@@ -43,6 +43,7 @@ from course.partial_credit import grade_todos_alone
 from course.regions import REGION, lesson_files
 from course.runner import LessonRun
 from course.sandbox import Limits, sandbox_problem
+from course.untrusted import Refused, walk
 from course.scoring import LessonScore, score_lesson
 
 LESSON_FLOOR = 10  # seconds: the least time a lesson's tests get
@@ -50,6 +51,8 @@ LESSON_FACTOR = 10  # ... and otherwise this many times the reference's own time
 SUBMISSION_BUDGET = 120  # seconds of test runs for one submission, all its lessons together
 SHORTEST_RUN = 2  # seconds: less than this left of a submission's budget, and no run is started (pytest would not start)
 LESSON_BYTES = 20 << 20  # a lesson folder larger than this is not graded (it is copied before its tests run)
+LESSON_ENTRIES = 1000  # ... nor one holding more files and folders than this
+LESSON_DEPTH = 10  # ... nor one with folders nested deeper than this
 CALIBRATION = ROOT / ".course-cache" / "reference-times.json"
 
 
@@ -337,20 +340,23 @@ def check_submission_paths(folders):
 def copy_lesson(source, destination):
     """Copy one lesson folder of a submission; return why it cannot be graded, if it cannot. Links are copied as
     links (inside the sandbox they point nowhere of the grader's); anything but files, folders and links (a
-    named pipe would block the copy) and folders larger than LESSON_BYTES are refused."""
+    named pipe would block the copy), folders larger than LESSON_BYTES, and what course/untrusted.py refuses
+    (more than LESSON_ENTRIES entries, folders nested deeper than LESSON_DEPTH, names that are not text) are
+    refused."""
     if not source.is_dir() or source.is_symlink():
         return f"the folder {source.name} is missing from the submission"
+    try:
+        entries = walk(source, ignore=LOCAL_FILES, most=LESSON_ENTRIES, deepest=LESSON_DEPTH)
+    except Refused as why:
+        return f"the folder {source.name} {why}"
     size = 0
-    for path in source.rglob("*"):
-        if any(part in LOCAL_FILES for part in path.relative_to(source).parts):
-            continue
-        mode = path.lstat().st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
-            return f"{source.name}/{path.relative_to(source)} is not a file or a folder"
-        size += path.lstat().st_size
+    for path, status in entries:
+        if not (stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode) or stat.S_ISLNK(status.st_mode)):
+            return f"{source.name}/{path} is not a file or a folder"
+        size += status.st_size
     if size > LESSON_BYTES:
         return f"the folder {source.name} holds {size / 1e6:.0f} MB (at most {LESSON_BYTES >> 20} MiB are graded)"
-    if not any(source.iterdir()):
+    if not entries:
         return f"the folder {source.name} is empty"
     shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(*LOCAL_FILES))
     return ""

@@ -19,13 +19,15 @@ import functools
 import hashlib
 import io
 import keyword
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 
-from course.lessons import ROOT
+from course.lessons import LOCAL_FILES, ROOT
 from course.regions import REGION, lesson_files
+from course.untrusted import Refused, walk
 
 # What lesson code never imports: the test runner and its plugins, ways to run or stop other processes, the
 # interpreter's internals, the course's own code.
@@ -149,10 +151,14 @@ PYTEST_CONFIGURATION = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "co
 
 
 def course_files_changed(repository):
-    """What a repository-shaped submission changed of the course's own files (grading ignores them all)."""
+    """What a repository-shaped submission changed of the course's own files (grading ignores them all). Read
+    with course/untrusted.py: a tests/ that is a link, or that nests folders without end, is said, not read."""
     flags = []
     for part in ("tests", "course"):
-        if (repository / part).is_dir() and file_digests(repository / part) != file_digests(ROOT / part):
+        theirs = repository / part
+        if theirs.is_symlink():
+            flags.append(f"its {part}/ is a link (grading used the course's own)")
+        elif theirs.is_dir() and not same_files(theirs, ROOT / part):
             flags.append(f"its {part}/ differs from the course's (grading used the course's own)")
     if digest(repository / "pyproject.toml") not in (None, digest(ROOT / "pyproject.toml")):
         flags.append("its pyproject.toml (the pytest configuration) differs from the course's (grading used the "
@@ -164,12 +170,26 @@ def course_files_changed(repository):
     return flags
 
 
-def file_digests(folder):
-    return {str(path): digest(folder / path) for path in lesson_files(folder)}
+def same_files(theirs, ours):
+    """Whether the folder `theirs` holds the same files as the course's folder `ours`: the same names, each a
+    file (not a link, nor anything else) of the same bytes. What is larger than ours is not read."""
+    expected = {str(path): (ours / path).stat().st_size for path in lesson_files(ours)}
+    try:
+        entries = walk(theirs, ignore=LOCAL_FILES, most=len(expected) + 100)
+    except Refused:
+        return False
+    files = {str(path): status for path, status in entries if not stat.S_ISDIR(status.st_mode)}
+    if files.keys() != expected.keys():
+        return False
+    return all(stat.S_ISREG(status.st_mode) and status.st_size == expected[name]
+               and (theirs / name).read_bytes() == (ours / name).read_bytes() for name, status in files.items())
 
 
 def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else None
+    """The file's SHA-256, None when it is not a file (or is a link), "too large" above a megabyte (not read)."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    return "too large" if path.stat().st_size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- Two submissions with the same TODO code ---------------------------------------------------------------

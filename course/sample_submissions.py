@@ -1,5 +1,6 @@
 """Make sample submissions for testing and benchmarking the grader: copies of the reference solutions or the
 starters, and copies broken in one lesson in each of the ways students' work really breaks."""
+import os
 import re
 import shutil
 
@@ -287,7 +288,31 @@ def lessons_link_to_solutions(folder):
     (folder / "lessons").symlink_to(ROOT / "solutions")
 
 
-ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions}
+def name_not_utf8(folder):
+    """The reference, with a file in lesson 01 whose name is not UTF-8 (git keeps any bytes in a name)."""
+    lesson = make_submission(folder) / "01_config"
+    (lesson / os.fsdecode(b"\xff.py")).write_text("")
+
+
+DEEP = 600  # folders one in another: enough for shutil.copytree's recursion (two frames a level), not for rmtree
+
+
+def deep_folders(folder):
+    """The reference, with folders nested DEEP levels in lesson 01."""
+    path = make_submission(folder) / "01_config"
+    for _ in range(DEEP):
+        path = path / "d"
+        path.mkdir()
+
+
+def tests_link(folder):
+    """A repository-shaped submission whose tests/ is a link (here to the course's own tests/; it could be /)."""
+    make_submission(folder / "lessons")
+    (folder / "tests").symlink_to(ROOT / "tests")
+
+
+ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "name_not_utf8": name_not_utf8,
+           "deep_folders": deep_folders, "tests_link": tests_link}
 
 
 def make_attack(folder, name):

@@ -51,3 +51,19 @@ def test_a_lessons_folder_that_links_to_the_solutions_is_not_graded_as_the_stude
     """lessons -> <course>/solutions: the grader copied the reference as the student's work (10 of 10, no flag)."""
     row = attacked["json"]["lessons_link_to_solutions"]
     assert row["total"] == 0 and "no lessons found" in row["problem"]
+
+
+@pytest.mark.parametrize("attack, reason", [("name_not_utf8", "holds a name that is not UTF-8 text: b'\\xff.py'"),
+                                            ("deep_folders", "holds folders more than 10 deep")])
+def test_a_lesson_folder_the_grader_cannot_copy_safely_is_refused_with_the_reason(attacked, attack, reason):
+    """A name that is not UTF-8 stopped the whole grading ("'utf-8' codec can't encode"), and so did folders 600
+    deep (RecursionError), with no gradebook for anyone."""
+    lesson = attacked["json"][attack]["lessons"]["01_config"]
+    assert lesson["score"] == 0 and lesson["problem"] == f"the folder 01_config {reason}"
+    assert reason in (attacked["work"] / "feedback" / f"{attack}.md").read_text()
+
+
+def test_a_course_folder_that_is_a_link_is_flagged_not_followed(attacked):
+    """tests -> / had the grader read every file of the machine; tests -> /usr/share took 20 s."""
+    row = attacked["rows"]["tests_link"]
+    assert row["01_config"] == "10" and "its tests/ is a link (grading used the course's own)" in row["flags"]
