@@ -1,5 +1,6 @@
 """Make sample submissions for testing and benchmarking the grader: copies of the reference solutions or the
 starters, and copies broken in one lesson in each of the ways students' work really breaks."""
+import functools
 import os
 import re
 import shutil
@@ -311,8 +312,77 @@ def tests_link(folder):
     (folder / "tests").symlink_to(ROOT / "tests")
 
 
+# Lesson code (first in lesson 01's config.py of a starter, as CHEATS) written against the grader's internals.
+INFORMED_CHEATS = {
+    # A thread that rewrites the run's report log, a file at a path the grader's code names, turning every failure
+    # but the canaries' (their reports name must_fail) into a pass, in place and at the same length. Not a daemon:
+    # pytest waits for it. No import, call or word of course/integrity.py's lists.
+    "rewrites_report_log": """
+import threading
+import time
+
+
+def _keep_passing():
+    finished = False
+    while not finished:
+        time.sleep(0.005)
+        try:
+            with open("/run/grading/report.jsonl", "r+b") as log:
+                text = log.read()
+                lines = [line if b"must_fail" in line else line.replace(b'"outcome": "failed"', b'"outcome": "passed"')
+                         for line in text.split(b"\\n")]
+                log.seek(0)
+                log.write(b"\\n".join(lines))
+            finished = b"SessionFinish" in text
+        except OSError:  # no such file: nothing to rewrite
+            return
+
+
+threading.Thread(target=_keep_passing).start()
+""",
+    # Swap the report log for a named pipe: the grader, reading the log after the run, would wait for ever.
+    "fifo_for_report_log": """
+import os
+
+if os.path.exists("/run/grading/report.jsonl") and not os.path.exists("/run/grading/swapped"):
+    os.mkdir("/run/grading/swapped")
+    os.remove("/run/grading/report.jsonl")
+    os.mkfifo("/run/grading/report.jsonl")
+""",
+    # A named pipe in its own folder, named by an error message that looks like a traceback's line: the grader
+    # reads the file a traceback names to find which TODO raised.
+    "fifo_in_traceback": """
+import os
+
+_here = os.path.dirname(os.path.abspath(__file__))
+if not os.path.exists(os.path.join(_here, "trap")):
+    os.mkfifo(os.path.join(_here, "trap"))
+raise RuntimeError('File "%s/trap", line 1' % _here)
+""",
+    # The README's "what it does not guarantee": pytest's reports patched in memory, sparing the canaries (found by
+    # their function's name), with the names built at run time so that no flag names them. Not defeated: it earns
+    # lesson 01's 10 points (scripts/redteam/forged_verdicts.py).
+    "patches_in_memory": """
+import sys
+
+_reports = vars(sys)["mod" + "ules"]["_py" + "test.reports"]
+_make = _reports.TestReport.from_item_and_call
+
+
+def _forged(cls, item, call):
+    report = _make.__func__(cls, item, call)
+    if getattr(getattr(item, "obj", None), "__name__", "") != "must_fail":
+        report.outcome, report.longrepr = "passed", None
+    return report
+
+
+_reports.TestReport.from_item_and_call = classmethod(_forged)
+""",
+}
 ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "name_not_utf8": name_not_utf8,
-           "deep_folders": deep_folders, "tests_link": tests_link}
+           "deep_folders": deep_folders, "tests_link": tests_link,
+           **{name: functools.partial(make_cheat, cheat_code=code) for name, code in INFORMED_CHEATS.items()
+              if name != "patches_in_memory"}}
 
 
 def make_attack(folder, name):

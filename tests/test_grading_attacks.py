@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from course.lesson_run import read_reports
 from course.lessons import ROOT
 from course.sample_submissions import ATTACKS, make_attack, make_submission
 from course.sandbox import sandbox_problem
@@ -67,3 +68,26 @@ def test_a_course_folder_that_is_a_link_is_flagged_not_followed(attacked):
     """tests -> / had the grader read every file of the machine; tests -> /usr/share took 20 s."""
     row = attacked["rows"]["tests_link"]
     assert row["01_config"] == "10" and "its tests/ is a link (grading used the course's own)" in row["flags"]
+
+
+def test_a_run_cannot_rewrite_its_own_report_log(attacked):
+    """A thread of lesson 01's code rewrote the report log (a file in the run's scratch folder) in place, every
+    failure but the canaries' made a pass: 10 of 10 for an untouched starter, no flag. The log now goes through a
+    pipe to a file of the grader's."""
+    assert attacked["rows"]["rewrites_report_log"]["01_config"] == "0"
+
+
+@pytest.mark.parametrize("attack", ["fifo_for_report_log", "fifo_in_traceback"])
+def test_what_a_run_leaves_behind_cannot_keep_the_grader_waiting(attacked, attack):
+    """A named pipe in place of the report log, or named by a fake traceback line: the grader opened it after the
+    run, and the whole grading never ended (the fixture's grading would time out)."""
+    assert attacked["json"][attack]["lessons"]["01_config"]["score"] == 0
+
+
+def test_a_test_whose_call_was_not_reported_did_not_pass(tmp_path):
+    """A log with a test's setup and teardown but not its call (a line dropped, or made unreadable by bytes
+    written into the log's pipe) counted as a pass."""
+    log = tmp_path / "report.jsonl"
+    log.write_text("".join(json.dumps({"$report_type": "TestReport", "nodeid": "t1", "when": when,
+                                       "outcome": "passed", "longrepr": None}) + "\n" for when in ("setup", "teardown")))
+    assert read_reports(log)["t1"]["passed"] is False
