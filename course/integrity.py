@@ -26,7 +26,7 @@ from difflib import SequenceMatcher
 from itertools import combinations
 
 from course.lessons import LOCAL_FILES, ROOT
-from course.regions import REGION, lesson_files
+from course.regions import find_regions, lesson_files
 from course.untrusted import Refused, walk
 
 # What lesson code never imports: the test runner and its plugins, ways to run or stop other processes, the
@@ -242,7 +242,7 @@ def todo_regions(folder):
     for path in lesson_files(folder):
         if path.suffix in (".py", ".js") and not (folder / path).is_symlink():
             text = (folder / path).read_text(errors="replace")
-            for match in REGION.finditer(text):
+            for match in find_regions(text):
                 found[str(path), int(match.group(2))] = text[match.end(1):match.start(3)]
     return found
 

@@ -8,11 +8,13 @@ import csv
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 from course.lesson_run import read_reports
 from course.lessons import ROOT
+from course.regions import REGION, find_regions, outside_regions
 from course.sample_submissions import ATTACKS, make_attack, make_submission
 from course.sandbox import sandbox_problem
 from servers import missing
@@ -91,3 +93,19 @@ def test_a_test_whose_call_was_not_reported_did_not_pass(tmp_path):
     log.write_text("".join(json.dumps({"$report_type": "TestReport", "nodeid": "t1", "when": when,
                                        "outcome": "passed", "longrepr": None}) + "\n" for when in ("setup", "teardown")))
     assert read_reports(log)["t1"]["passed"] is False
+
+
+def test_todo_lines_without_end_lines_are_read_in_linear_time():
+    """16,000 `# TODO 1:` lines and no END line: REGION.finditer took 36 s on them (each TODO line was tried
+    against all the text after it), in the grader's own process, for each file of each submission it read."""
+    text = "# TODO 1: x\n" * 16000
+    started = time.perf_counter()
+    assert find_regions(text) == [] and outside_regions(text) == text
+    assert time.perf_counter() - started < 2
+
+
+def test_regions_are_found_as_the_regular_expression_finds_them():
+    texts = [path.read_text() for folder in ("lessons", "solutions") for path in (ROOT / folder).rglob("*.py")]
+    texts.append("# TODO 1: a\n# TODO 2: b\nx\n# END TODO 2\n# END TODO 1\n# TODO 12: c\n# END TODO 1\n# END TODO 12")
+    for text in texts:
+        assert [match.span() for match in find_regions(text)] == [match.span() for match in REGION.finditer(text)]
