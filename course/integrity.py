@@ -47,6 +47,8 @@ UNNEEDED_WORDS = ("solutions", "site-packages", ".pth", "/proc", "grades.csv", "
                   "course-grade", "conftest", "pytest", "sitecustomize", "usercustomize")
 NEARLY_THE_SAME = 0.9  # SequenceMatcher ratio of two submissions' normalised TODO code
 ENOUGH_TOKENS = 30  # less TODO code of their own than this, and two submissions are not compared
+MOST_TOKENS = 5000  # ... and only this many are (SequenceMatcher's time grows with the square: 20,000 took 2.4 s)
+MOST_SHOWN = 20000  # characters of each one's TODO code kept for the side-by-side view
 
 
 @dataclass
@@ -118,6 +120,8 @@ def findings(text):
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return []
+    except (RecursionError, MemoryError):  # `1 + 1 + ...` 200,000 times, or 100,000 minus signs: the parser gives up
+        return [("nests too deeply for Python's parser", 1)]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -202,7 +206,7 @@ def similar_pairs(snapshots, lessons):
             if snapshot.lessons_folder is not None and snapshot.folder(lesson).is_dir():
                 code, tokens = own_todo_code(snapshot.folder(lesson), lesson.id)
                 if len(tokens) >= ENOUGH_TOKENS:
-                    own[name] = code, tokens
+                    own[name] = code[:MOST_SHOWN], tokens[:MOST_TOKENS]
         for (first, (first_code, first_tokens)), (second, (second_code, second_tokens)) in combinations(own.items(), 2):
             matcher = SequenceMatcher(None, first_tokens, second_tokens, autojunk=False)
             if matcher.real_quick_ratio() >= NEARLY_THE_SAME and matcher.ratio() >= NEARLY_THE_SAME:

@@ -379,8 +379,14 @@ def _forged(cls, item, call):
 _reports.TestReport.from_item_and_call = classmethod(_forged)
 """,
 }
+def deep_expression(folder):
+    """The reference, with a Python file in lesson 01 (imported by nothing) that Python's parser cannot read: the
+    integrity check parses every file of the lesson."""
+    (make_submission(folder) / "01_config" / "deep.py").write_text("x = 1" + " + 1" * 200_000 + "\n")
+
+
 ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "name_not_utf8": name_not_utf8,
-           "deep_folders": deep_folders, "tests_link": tests_link,
+           "deep_folders": deep_folders, "tests_link": tests_link, "deep_expression": deep_expression,
            **{name: functools.partial(make_cheat, cheat_code=code) for name, code in INFORMED_CHEATS.items()
               if name != "patches_in_memory"}}
 

@@ -6,16 +6,19 @@ gradebook, whatever the attacks do. scripts/redteam/ shows what each attack got 
 """
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
+from course.grading import Snapshot
+from course.integrity import MOST_SHOWN, similar_pairs
 from course.lesson_run import read_reports
-from course.lessons import ROOT
+from course.lessons import ROOT, find_lesson
 from course.regions import REGION, find_regions, outside_regions
-from course.sample_submissions import ATTACKS, make_attack, make_submission
+from course.sample_submissions import ATTACKS, make_attack, make_submission, write_regions
 from course.sandbox import sandbox_problem
 from servers import missing
 
@@ -109,3 +112,26 @@ def test_regions_are_found_as_the_regular_expression_finds_them():
     texts.append("# TODO 1: a\n# TODO 2: b\nx\n# END TODO 2\n# END TODO 1\n# TODO 12: c\n# END TODO 1\n# END TODO 12")
     for text in texts:
         assert [match.span() for match in find_regions(text)] == [match.span() for match in REGION.finditer(text)]
+
+
+def test_code_too_deep_for_pythons_parser_is_flagged_and_stops_nothing(attacked):
+    """`x = 1 + 1 + ...` 200,000 times in a file of lesson 01: ast.parse raised RecursionError in the integrity
+    check, after every run, and the whole grading ended with a traceback and no gradebook."""
+    row = attacked["rows"]["deep_expression"]
+    assert row["01_config"] == "10" and "nests too deeply for Python's parser (deep.py:1)" in row["flags"]
+
+
+def test_two_large_copies_are_compared_in_bounded_time(tmp_path):
+    """Two submissions (colluding) whose TODO 1 is the same 60,000 tokens: SequenceMatcher's time grows with the
+    square of their length (about 20 s here; 20 MB would be days). Only the first MOST_TOKENS are compared."""
+    snapshots = {}
+    for name in ("first", "second"):
+        lesson = tmp_path / name / "01_config"
+        shutil.copytree(ROOT / "solutions" / "01_config", lesson)
+        write_regions(lesson / "config.py", {1: "        x = [a, b, c]\n" * 6000})
+        snapshots[name] = Snapshot(lesson.parent, lesson.parent)
+    started = time.perf_counter()
+    pairs = similar_pairs(snapshots, [find_lesson("01")])
+    assert time.perf_counter() - started < 5
+    assert [(pair.first, pair.second, pair.ratio) for pair in pairs] == [("first", "second", 1.0)]
+    assert len(pairs[0].code["first"]) <= MOST_SHOWN, "the side-by-side view is kept short too"
