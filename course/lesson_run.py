@@ -94,7 +94,7 @@ def verdict(lesson, plan, log, result, folder):
         if result.timed_out:
             run.problem = f"the tests did not start within {result.seconds:.0f} s"
         else:
-            run.problem = f"{COULD_NOT_START} {why_not_started(result.output)}"
+            run.problem = cut(f"{COULD_NOT_START} {why_not_started(result.output)}")
         return run
     reports = read_reports(log) if log.exists() else {}
     unknown = [opaque for opaque in reports if opaque not in plan]
@@ -140,10 +140,15 @@ def verdict(lesson, plan, log, result, folder):
     return run
 
 
+MALFORMED = "(a report line pytest would not write)"  # its id in read_reports(): in no plan, so "tampered"
+MESSAGE_CHARS = 4000  # of a failure's message, or a run's problem, kept: the rest is cut (a message can be 20 MB)
+
+
 def read_reports(log):
     """{opaque id: {"passed", "finished", "message", "traceback"}} from pytest-reportlog's lines (one per phase:
     setup, call, teardown). A test passed when its call was reported and no phase failed; it finished when its
-    teardown was reported."""
+    teardown was reported. The run can write to its log: a line that does not parse is passed over (the log's
+    bound can cut one short), a test report without the fields pytest writes is reported under MALFORMED."""
     reports = {}
     with open(log, errors="replace") as lines:
         for line in lines:
@@ -151,25 +156,34 @@ def read_reports(log):
                 report = json.loads(line)
             except ValueError:
                 continue
-            if report.get("$report_type") != "TestReport":
+            if not isinstance(report, dict) or report.get("$report_type") != "TestReport":
                 continue
-            found = reports.setdefault(report["nodeid"], {"passed": True, "finished": False, "message": "",
-                                                          "traceback": "", "called": False})
-            if report["outcome"] != "passed" and found["passed"]:
-                found["passed"], found["message"] = False, message_of(report)
-                found["traceback"] = traceback_text(report)
-            found["finished"] = found["finished"] or report["when"] == "teardown"
-            found["called"] = found["called"] or report["when"] == "call"
+            try:
+                nodeid, outcome, when = str(report["nodeid"]), report["outcome"], report["when"]
+                failure = (cut(message_of(report)), traceback_text(report)) if outcome != "passed" else None
+            except (KeyError, TypeError, AttributeError, IndexError):
+                nodeid, outcome, when, failure = MALFORMED, "failed", "teardown", ("", "")
+            found = reports.setdefault(nodeid, {"passed": True, "finished": False, "message": "", "traceback": "",
+                                                "called": False})
+            if failure and found["passed"]:
+                found["passed"], (found["message"], found["traceback"]) = False, failure
+            found["finished"] = found["finished"] or when == "teardown"
+            found["called"] = found["called"] or when == "call"
     for found in reports.values():  # setup and teardown alone, no call: not a pass (pytest reports every call)
         if found["passed"] and not found["called"]:
             found["passed"], found["message"] = False, "its result was not reported"
     return reports
 
 
+def cut(text):
+    text = str(text)
+    return text if len(text) <= MESSAGE_CHARS else f"{text[:MESSAGE_CHARS]} [... {len(text) - MESSAGE_CHARS} characters cut]"
+
+
 def traceback_text(report):
     longrepr = report.get("longrepr")
     entries = longrepr.get("reprtraceback", {}).get("reprentries", []) if isinstance(longrepr, dict) else []
-    return "".join(line for entry in entries for line in entry.get("data", {}).get("lines", []))
+    return "".join(str(line) for entry in entries for line in entry.get("data", {}).get("lines", []))
 
 
 def todo_that_raised(traceback, folder):

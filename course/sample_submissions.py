@@ -359,6 +359,20 @@ if not os.path.exists(os.path.join(_here, "trap")):
     os.mkfifo(os.path.join(_here, "trap"))
 raise RuntimeError('File "%s/trap", line 1' % _here)
 """,
+    # Lines written into the report log's pipe (found among the process's open files): JSON pytest would never
+    # write, and a line that does not parse. The grader read them with json.loads and report["nodeid"]: a crash.
+    "forges_log_lines": """
+import os
+
+for _fd in os.listdir("/proc/self/fd"):
+    try:
+        if os.readlink("/proc/self/fd/" + _fd).startswith("pipe:"):
+            os.write(int(_fd), b'[]\\n{"$report_type": "TestReport"}\\n{"$report_type": "WarningMessage"}\\n{\\n')
+    except OSError:
+        pass
+""",
+    # An error of a megabyte at import: every test's message, the lesson's problem, the feedback, the report.
+    "huge_error": "raise RuntimeError('<b>' * 250_000)\n",
     # The README's "what it does not guarantee": pytest's reports patched in memory, sparing the canaries (found by
     # their function's name), with the names built at run time so that no flag names them. Not defeated: it earns
     # lesson 01's 10 points (scripts/redteam/forged_verdicts.py).

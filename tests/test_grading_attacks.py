@@ -135,3 +135,21 @@ def test_two_large_copies_are_compared_in_bounded_time(tmp_path):
     assert time.perf_counter() - started < 5
     assert [(pair.first, pair.second, pair.ratio) for pair in pairs] == [("first", "second", 1.0)]
     assert len(pairs[0].code["first"]) <= MOST_SHOWN, "the side-by-side view is kept short too"
+
+
+def test_lines_forged_into_the_report_logs_pipe_are_tampering(attacked):
+    """Lesson code wrote JSON that pytest never writes (a list, a test report without its fields) and a line that
+    does not parse into every pipe it had open, the report log's included: the grader's report["nodeid"] and
+    json.loads raised, and the whole grading ended with no gradebook."""
+    row = attacked["rows"]["forges_log_lines"]
+    assert row["01_config"] == "0" and "the test run was tampered with" in row["flags"]
+
+
+def test_a_huge_error_message_is_cut_everywhere_it_goes(attacked):
+    """An error of 1 MB raised at import went whole into every test's message, the lesson's problem, the JSON
+    gradebook, the feedback and the report."""
+    lesson = attacked["json"]["huge_error"]["lessons"]["01_config"]
+    assert lesson["score"] == 0 and "app.py cannot be imported" in lesson["problem"]
+    assert len(lesson["problem"]) < 5000 and "characters cut]" in lesson["problem"]
+    for path in ("g.json", "g.html", "feedback/huge_error.md"):
+        assert (attacked["work"] / path).stat().st_size < 200_000, path
