@@ -48,6 +48,8 @@ class Limits:
     cpu_seconds: int = 600  # per process
     memory_bytes: int = 4 << 30  # per process (data), and for the whole sandbox where a cgroup can say so
     processes: int = 512  # in the whole sandbox (a cgroup; RLIMIT_NPROC when not root)
+    cpus: float = 1  # the whole sandbox's processes together, where a cgroup can say so: one run cannot take the
+    # CPU from the run graded beside it (--jobs 2), however many processes it starts, each in a session of its own
     file_bytes: int = 64 << 20  # the largest file it may write
     output_bytes: int = 1 << 20  # output kept; the rest is counted and cut
 
@@ -149,23 +151,31 @@ def prlimit_command(limits):
 # --- The whole sandbox's processes and memory: a cgroup, where the machine lets us make one ------------------
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+CPU_PERIOD = 100_000  # microseconds: a sandbox may use `cpus` times this much CPU time in each period
 
 
 class Cgroup:
-    """A control group for one sandbox: at most `processes` processes and `memory_bytes` of memory in all. Made
-    only where this process may (root, with cgroup v2 or v1's pids and memory controllers); otherwise `folders` is
-    empty and the sandbox has the per-process limits alone."""
+    """A control group for one sandbox: at most `processes` processes and `memory_bytes` of memory in all, and
+    `cpus` CPUs' time where the cpu controller is there. Made only where this process may (root, with cgroup v2 or
+    v1's pids and memory controllers); otherwise `folders` is empty and the sandbox has the per-process limits
+    alone."""
 
     def __init__(self, limits):
         self.folders, self.made = [], False
         if limits is None or os.geteuid() != 0:
             return
         name = f"course-grading-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        quota = int(limits.cpus * CPU_PERIOD)
         if (CGROUP_ROOT / "cgroup.controllers").exists():  # cgroup v2: one tree
-            settings = {CGROUP_ROOT / name: {"pids.max": limits.processes, "memory.max": limits.memory_bytes}}
+            values = {"pids.max": limits.processes, "memory.max": limits.memory_bytes}
+            if "cpu" in (CGROUP_ROOT / "cgroup.subtree_control").read_text().split():
+                values["cpu.max"] = f"{quota} {CPU_PERIOD}"
+            settings = {CGROUP_ROOT / name: values}
         else:  # cgroup v1: a tree per controller
             settings = {CGROUP_ROOT / "pids" / name: {"pids.max": limits.processes},
                         CGROUP_ROOT / "memory" / name: {"memory.limit_in_bytes": limits.memory_bytes}}
+            if (CGROUP_ROOT / "cpu").is_dir():
+                settings[CGROUP_ROOT / "cpu" / name] = {"cpu.cfs_period_us": CPU_PERIOD, "cpu.cfs_quota_us": quota}
         try:
             for folder, values in settings.items():
                 folder.mkdir()
@@ -239,6 +249,7 @@ def run_sandboxed(command, scratch, lessons=None, limits=None, read_only=(), env
     finally:
         stop(process, cgroup)
         reader.join()
+        process.stdout.close()
     seconds = time.monotonic() - started
     cgroup.remove()
     return SandboxResult(exit_code, reader.text(), reader.total, seconds, enforced_limits(sandboxed, cgroup))

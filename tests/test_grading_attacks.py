@@ -6,6 +6,7 @@ gradebook, whatever the attacks do. scripts/redteam/ shows what each attack got 
 """
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from course.lesson_run import read_reports
 from course.lessons import ROOT, find_lesson
 from course.regions import REGION, find_regions, outside_regions
 from course.sample_submissions import ATTACKS, make_attack, make_submission, write_regions
-from course.sandbox import sandbox_problem
+from course.sandbox import Limits, run_sandboxed, sandbox_problem
 from servers import missing
 
 if sandbox_problem():  # grading refuses to run untrusted code without a sandbox
@@ -153,3 +154,33 @@ def test_a_huge_error_message_is_cut_everywhere_it_goes(attacked):
     assert len(lesson["problem"]) < 5000 and "characters cut]" in lesson["problem"]
     for path in ("g.json", "g.html", "feedback/huge_error.md"):
         assert (attacked["work"] / path).stat().st_size < 200_000, path
+
+
+SPINNERS = """
+import os, resource, time
+children = 0
+for _ in range(3):
+    if os.fork() == 0:
+        os.setsid()  # a session of its own: the kernel's autogroup shares the CPU between sessions, not processes
+        break
+    children += 1
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    pass
+for _ in range(children):
+    os.wait()
+used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+print(sum(usage.ru_utime + usage.ru_stime for usage in used))
+"""
+
+
+def test_a_sandbox_gets_one_cpu_however_many_processes_it_starts(tmp_path):
+    """Processes that spin, each in a session of its own, took the CPU from the run graded beside them (--jobs 2):
+    a reference's lesson 02 took 11.5 s instead of 2.6 s, close to its time limit (scripts/redteam/
+    starves_classmates.py). Four such processes for 3 s used 6 s of CPU on two idle cores; now at most one CPU.
+    (On a machine already busy they get less than two CPUs anyway: there this cannot tell.)"""
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox's processes share one CPU only where the grader can make a cgroup (as root)")
+    result = run_sandboxed([sys.executable, "-c", SPINNERS], tmp_path, limits=Limits(seconds=30))
+    assert result.exit_code == 0, result.output
+    assert float(result.output.split()[-1]) < 1.2 * result.seconds
