@@ -36,8 +36,9 @@ NOBODY = 65534  # the unprivileged user inside the sandbox
 # no /etc/shadow, no keys.
 ETC_FILES = ["passwd", "group", "hosts", "nsswitch.conf", "host.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
              "localtime", "ssl", "ca-certificates", "fonts", "alternatives", "mime.types", "chromium", "chromium.d"]
-# Where the sandbox sees its scratch folder (where pytest writes its report log).
+# The sandbox's scratch folder (its HOME), and where it sees the grader's copy of its lesson folders.
 SCRATCH = "/run/grading"
+LESSONS_SOURCE = "/run/lessons"
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Limits:
     # CPU from the run graded beside it (--jobs 2), however many processes it starts, each in a session of its own
     file_bytes: int = 64 << 20  # the largest file it may write
     output_bytes: int = 1 << 20  # output kept; the rest is counted and cut
+    disk_bytes: int = 512 << 20  # each folder it may write (/tmp, its scratch, its lesson folders): memory, not disk
 
 
 @dataclass
@@ -100,23 +102,23 @@ def python_folders():
     return sorted(folders)
 
 
-def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None):
+def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None, disk_bytes=Limits.disk_bytes):
     """The bwrap command line that runs `command` in the sandbox.
 
-    `scratch`: a host folder, writable inside as SCRATCH (the run's /tmp and HOME are in it too); `lessons`: a
-    host folder of lesson folders, writable, at the same place inside (a copy: lessons write their instance/
-    folder, and file names in tracebacks are the host's); `read_only`: more host paths, bound at the same place."""
+    `scratch`: given for a run (a host folder, unused inside): the run gets a /tmp and a SCRATCH (its HOME) of
+    its own, each a tmpfs of `disk_bytes`; `lessons`: a host folder of lesson folders, bound read-only at
+    LESSONS_SOURCE, with a tmpfs of `disk_bytes` at its own place for copy_lessons_command() to fill (lessons write
+    their instance/ folder, and file names in tracebacks are the host's); `read_only`: more host paths, bound at
+    the same place. What a run writes is memory of a bounded size, never the grader's disk, and the grader's
+    copy of the lesson is as it was after the run."""
     args = [bwrap_path(), "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
             "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv",
             "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr"]
     # /tmp first: the folders bound below may lie under /tmp on the host (a course cloned there), and a mount on
     # /tmp after them would hide them.
+    args += ["--size", str(disk_bytes), "--tmpfs", "/tmp"]
     if scratch is not None:
-        for folder in ("tmp", "home"):
-            (Path(scratch) / folder).mkdir(exist_ok=True)
-        args += ["--bind", f"{scratch}/tmp", "/tmp", "--bind", str(scratch), SCRATCH]
-    else:
-        args += ["--tmpfs", "/tmp"]
+        args += ["--size", str(disk_bytes), "--tmpfs", SCRATCH, "--dir", f"{SCRATCH}/home"]
     for name in ("bin", "lib", "lib64", "sbin"):  # merged /usr: links; else folders
         path = Path("/") / name
         if path.is_symlink():
@@ -126,10 +128,19 @@ def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind-try", "/opt/google", "/opt/google"]  # Google Chrome, where Chromium is not installed
-    for path in [*python_folders(), ROOT / "course", ROOT / "tests", ROOT / "pyproject.toml", *read_only]:
+    # A folder bound whole that holds the course (a course in /usr/src/app, a Python installed above it) would
+    # show solutions/ and whatever else lies in the course's folder: an empty tmpfs hides the course's folder,
+    # then what the sandbox may see of it is bound again.
+    around = [folder for folder in python_folders() if ROOT.is_relative_to(folder)]
+    for path in around:
+        args += ["--ro-bind", str(path), str(path)]
+    if around or any(ROOT.is_relative_to(folder) for folder in ("/usr", "/opt/google")):
+        args += ["--tmpfs", str(ROOT)]
+    for path in [*(folder for folder in python_folders() if folder not in around), ROOT / "course", ROOT / "tests",
+                 ROOT / "pyproject.toml", *read_only]:
         args += ["--ro-bind", str(path), str(path)]
     if lessons is not None:
-        args += ["--bind", str(lessons), str(lessons)]
+        args += ["--ro-bind", str(lessons), LESSONS_SOURCE, "--size", str(disk_bytes), "--tmpfs", str(lessons)]
     home = f"{SCRATCH}/home" if scratch is not None else "/tmp"
     variables = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
                  "LANG": "C.UTF-8", "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
@@ -137,6 +148,12 @@ def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None
     for name, value in variables.items():
         args += ["--setenv", name, str(value)]
     return [*args, "--chdir", str(ROOT), *command]
+
+
+def copy_lessons_command(lessons):
+    """A shell prefix that copies the lesson folders (bound read-only at LESSONS_SOURCE) into their tmpfs, then
+    runs the rest of the command line: inside the sandbox, so the copy counts against its limits."""
+    return ["/bin/sh", "-c", 'cp -a "$1"/. "$2"/ && shift 2 && exec "$@"', "sh", LESSONS_SOURCE, str(lessons)]
 
 
 def prlimit_command(limits):
@@ -227,8 +244,9 @@ def run_sandboxed(command, scratch, lessons=None, limits=None, read_only=(), env
     limits = limits or Limits()
     cgroup = Cgroup(limits) if sandboxed else Cgroup(None)
     if sandboxed:
-        full = [*cgroup.enter_command(), *bwrap_command([*prlimit_command(limits), *command], scratch, lessons,
-                                                         read_only, environment)]
+        inside = [*prlimit_command(limits), *(copy_lessons_command(lessons) if lessons is not None else []), *command]
+        full = [*cgroup.enter_command(), *bwrap_command(inside, scratch, lessons, read_only, environment,
+                                                         limits.disk_bytes)]
         options = {}
     else:
         full = command
@@ -260,7 +278,7 @@ def enforced_limits(sandboxed, cgroup):
     if not sandboxed:
         return ["time", "output"]
     whole = ["processes", "memory in all"] if cgroup.made or os.geteuid() != 0 else []
-    return ["time", "output", "cpu per process", "memory per process", "file size", *whole]
+    return ["time", "output", "cpu per process", "memory per process", "file size", "disk", *whole]
 
 
 def stop(process, cgroup):

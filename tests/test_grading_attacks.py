@@ -20,6 +20,7 @@ from course.lesson_run import read_reports
 from course.lessons import ROOT, find_lesson
 from course.regions import REGION, find_regions, outside_regions
 from course.sample_submissions import ATTACKS, make_attack, make_submission, write_regions
+from course import sandbox
 from course.sandbox import Limits, run_sandboxed, sandbox_problem
 from servers import missing
 
@@ -184,3 +185,30 @@ def test_a_sandbox_gets_one_cpu_however_many_processes_it_starts(tmp_path):
     result = run_sandboxed([sys.executable, "-c", SPINNERS], tmp_path, limits=Limits(seconds=30))
     assert result.exit_code == 0, result.output
     assert float(result.output.split()[-1]) < 1.2 * result.seconds
+
+
+def test_what_a_run_writes_is_memory_of_a_bounded_size_not_the_graders_disk(tmp_path):
+    """A run could write files of 64 MB (its per-file limit), as many as it liked, to its /tmp, its HOME and its
+    lesson folder: all on the grader's disk, until the disk was full for everyone (the grader, the runs beside it,
+    the machine). Each is now a tmpfs of Limits.disk_bytes, and the grader's copy of the lesson is left as it was."""
+    lessons, scratch = tmp_path / "lessons", tmp_path / "scratch"
+    (lessons / "01_config").mkdir(parents=True)
+    (lessons / "01_config" / "app.py").write_text("x = 1\n")
+    scratch.mkdir()
+    fill = (f"for folder in /tmp $HOME {lessons}/01_config; do head -c 16000000 /dev/zero > $folder/big || echo full; "
+            f"done; cat {lessons}/01_config/app.py")
+    result = run_sandboxed(["/bin/sh", "-c", fill], scratch, lessons, Limits(seconds=30, disk_bytes=8 << 20))
+    assert result.output.count("full") == 3 and "x = 1" in result.output, result.output
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["01_config", "app.py", "lessons", "scratch"]
+
+
+def test_a_course_inside_a_folder_the_sandbox_sees_whole_is_hidden_but_for_its_code_and_tests(tmp_path,
+                                                                                             monkeypatch):
+    """The sandbox sees /usr and Python's own folders whole: a course in /usr/src/app (Docker's custom), or under
+    a Python installed in a folder above it, showed its solutions/ (and submissions, gradebooks) inside."""
+    folders = sandbox.python_folders()
+    monkeypatch.setattr(sandbox, "python_folders", lambda: [*folders, ROOT.parent])
+    result = run_sandboxed(["/bin/sh", "-c", f"ls {ROOT}/solutions; ls {ROOT}/course/grading.py"], tmp_path,
+                           limits=Limits(seconds=30))
+    assert "solutions" in result.output and "No such file" in result.output, result.output
+    assert f"{ROOT}/course/grading.py" in result.output
