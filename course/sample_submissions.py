@@ -373,9 +373,40 @@ for _fd in os.listdir("/proc/self/fd"):
 """,
     # An error of a megabyte at import: every test's message, the lesson's problem, the feedback, the report.
     "huge_error": "raise RuntimeError('<b>' * 250_000)\n",
-    # The README's "what it does not guarantee": pytest's reports patched in memory, sparing the canaries (found by
-    # their function's name), with the names built at run time so that no flag names them. Not defeated: it earns
-    # lesson 01's 10 points (scripts/redteam/forged_verdicts.py).
+    # Canaries told apart without reading the grader: they never run the lesson's code, real tests all do. Each
+    # Config made (create_app makes one) marks the test running; only a marked test's reports are made passes.
+    # The Config class is defined after this code: its __init__ is wrapped when the test first asks for it.
+    "forges_when_its_code_ran": """
+import sys
+
+_reports = vars(sys)["mod" + "ules"]["_py" + "test.reports"]
+_make = _reports.TestReport.from_item_and_call
+_ran = []
+
+
+def _forged(cls, item, call):
+    report = _make.__func__(cls, item, call)
+    config = vars(sys)["mod" + "ules"].get("config")
+    if config is not None and not hasattr(config.Config, "_counted"):
+        _init = config.Config.__init__
+
+        def _counting(self, environ):
+            _ran.append(1)
+            _init(self, environ)
+
+        config.Config.__init__, config.Config._counted = _counting, True
+    if _ran:
+        report.outcome, report.longrepr = "passed", None
+    if call.when == "teardown":
+        _ran.clear()
+    return report
+
+
+_reports.TestReport.from_item_and_call = classmethod(_forged)
+""",
+    # The README's "what it does not guarantee": pytest's reports patched in memory, sparing the canaries, found
+    # as code of the grader's plugin (the file their function comes from), with names built at run time so that no
+    # flag names them. Not defeated: it earns lesson 01's 10 points (scripts/redteam/forged_verdicts.py).
     "patches_in_memory": """
 import sys
 
@@ -385,7 +416,7 @@ _make = _reports.TestReport.from_item_and_call
 
 def _forged(cls, item, call):
     report = _make.__func__(cls, item, call)
-    if getattr(getattr(item, "obj", None), "__name__", "") != "must_fail":
+    if "grading_plugin" not in getattr(getattr(getattr(item, "obj", None), "__code__", None), "co_filename", ""):
         report.outcome, report.longrepr = "passed", None
     return report
 
@@ -393,6 +424,8 @@ def _forged(cls, item, call):
 _reports.TestReport.from_item_and_call = classmethod(_forged)
 """,
 }
+
+
 def deep_expression(folder):
     """The reference, with a Python file in lesson 01 (imported by nothing) that Python's parser cannot read: the
     integrity check parses every file of the lesson."""

@@ -212,3 +212,11 @@ def test_a_course_inside_a_folder_the_sandbox_sees_whole_is_hidden_but_for_its_c
                            limits=Limits(seconds=30))
     assert "solutions" in result.output and "No such file" in result.output, result.output
     assert f"{ROOT}/course/grading.py" in result.output
+
+
+def test_canaries_cannot_be_told_apart_by_whether_the_lessons_code_ran_in_them(attacked):
+    """Code that made passes of the reports of the tests during which it had run (it counted the Config objects
+    made) spared the canaries without knowing of them, since they never ran the lesson's code: 5 of 10, no flag.
+    The canaries that must fail now run a real test's body first."""
+    row = attacked["rows"]["forges_when_its_code_ran"]
+    assert row["01_config"] == "0" and "the test run was tampered with" in row["flags"]
