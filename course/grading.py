@@ -53,6 +53,7 @@ SHORTEST_RUN = 2  # seconds: less than this left of a submission's budget, and n
 LESSON_BYTES = 20 << 20  # a lesson folder larger than this is not graded (it is copied before its tests run)
 LESSON_ENTRIES = 1000  # ... nor one holding more files and folders than this
 LESSON_DEPTH = 10  # ... nor one with folders nested deeper than this
+COMPILED = (".pyc", ".pyo", ".so", ".pyd")  # ... nor one holding code that Python runs but no one can read
 CALIBRATION = ROOT / ".course-cache" / "reference-times.json"
 
 
@@ -338,27 +339,37 @@ def check_submission_paths(folders):
 
 
 def copy_lesson(source, destination):
-    """Copy one lesson folder of a submission; return why it cannot be graded, if it cannot. Links are copied as
-    links (inside the sandbox they point nowhere of the grader's); anything but files, folders and links (a
-    named pipe would block the copy), folders larger than LESSON_BYTES, and what course/untrusted.py refuses
-    (more than LESSON_ENTRIES entries, folders nested deeper than LESSON_DEPTH, names that are not text) are
-    refused."""
+    """Copy one lesson folder of a submission; return why it cannot be graded, if it cannot. Refused: links (the
+    grader's own process reads the copy: a link to a folder would take it outside), anything but files and
+    folders (a named pipe would block the copy), compiled code (a .pyc or .so runs, yet no check can read it),
+    folders larger than LESSON_BYTES, and what course/untrusted.py refuses (more than LESSON_ENTRIES entries,
+    folders nested deeper than LESSON_DEPTH, names that are not text)."""
     if not source.is_dir() or source.is_symlink():
         return f"the folder {source.name} is missing from the submission"
     try:
         entries = walk(source, ignore=LOCAL_FILES, most=LESSON_ENTRIES, deepest=LESSON_DEPTH)
     except Refused as why:
         return f"the folder {source.name} {why}"
+    except OSError as error:  # a folder the grader may not read (an unprivileged grader, a zip's modes)
+        return f"the folder {source.name} cannot be read: {error.strerror}"
     size = 0
     for path, status in entries:
-        if not (stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode) or stat.S_ISLNK(status.st_mode)):
+        if stat.S_ISLNK(status.st_mode):
+            return f"{source.name}/{path} is a link: links are not graded (put the file itself there)"
+        if not (stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode)):
             return f"{source.name}/{path} is not a file or a folder"
+        if path.suffix in COMPILED:
+            return f"{source.name}/{path} is compiled code: only source files are graded"
         size += status.st_size
     if size > LESSON_BYTES:
         return f"the folder {source.name} holds {size / 1e6:.0f} MB (at most {LESSON_BYTES >> 20} MiB are graded)"
     if not entries:
         return f"the folder {source.name} is empty"
-    shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    try:
+        shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    except (OSError, shutil.Error):
+        shutil.rmtree(destination, ignore_errors=True)
+        return f"the folder {source.name} cannot be read (a file the grader may not open)"
     return ""
 
 

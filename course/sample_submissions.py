@@ -306,6 +306,19 @@ def deep_folders(folder):
         path.mkdir()
 
 
+def link_in_lesson(folder):
+    """The reference, with a link in lesson 01 to a folder of the machine: the grader's own process reads the
+    lesson's files (partial credit, integrity), and a file of the starter's name under it would be read there."""
+    (make_submission(folder) / "01_config" / "static").symlink_to("/usr/share")
+
+
+def compiled_code(folder):
+    """The reference, with compiled code in lesson 01 (a .pyc beside the sources is imported like a module):
+    code that runs, yet that no check and no reader can read."""
+    lesson = make_submission(folder) / "01_config"
+    (lesson / "helpers.pyc").write_bytes(b"not really bytecode")
+
+
 def tests_link(folder):
     """A repository-shaped submission whose tests/ is a link (here to the course's own tests/; it could be /)."""
     make_submission(folder / "lessons")
@@ -434,6 +447,7 @@ def deep_expression(folder):
 
 ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "name_not_utf8": name_not_utf8,
            "deep_folders": deep_folders, "tests_link": tests_link, "deep_expression": deep_expression,
+           "link_in_lesson": link_in_lesson, "compiled_code": compiled_code,
            **{name: functools.partial(make_cheat, cheat_code=code) for name, code in INFORMED_CHEATS.items()
               if name != "patches_in_memory"}}
 

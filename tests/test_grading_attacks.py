@@ -220,3 +220,14 @@ def test_canaries_cannot_be_told_apart_by_whether_the_lessons_code_ran_in_them(a
     The canaries that must fail now run a real test's body first."""
     row = attacked["rows"]["forges_when_its_code_ran"]
     assert row["01_config"] == "0" and "the test run was tampered with" in row["flags"]
+
+
+@pytest.mark.parametrize("attack, reason", [
+    ("link_in_lesson", "01_config/static is a link: links are not graded (put the file itself there)"),
+    ("compiled_code", "01_config/helpers.pyc is compiled code: only source files are graded")])
+def test_links_and_compiled_code_in_a_lesson_are_refused(attacked, attack, reason):
+    """A link to /usr/share was copied as a link, and the grader's own process (partial credit, integrity) read the
+    starter's file names through it; a .pyc beside the sources is imported like a module, and no check reads it.
+    Both lessons got 10 of 10."""
+    lesson = attacked["json"][attack]["lessons"]["01_config"]
+    assert (lesson["score"], lesson["problem"]) == (0, reason)
