@@ -28,6 +28,7 @@ import stat
 import sys
 import tempfile
 import threading
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -112,17 +113,23 @@ def grade_all(folders, lessons, jobs=1, sandboxed=True, budget=SUBMISSION_BUDGET
         runner = Runner(Path(work), sandboxed)
         limits = runner.calibrate(lessons, jobs) if timeout is None else {
             lesson.id: lesson_limits(timeout / LESSON_FACTOR, floor=0) for lesson in lessons}
-        snapshots = [Snapshot.take(Path(folder), Path(work) / f"submission-{number}", lessons)
+        snapshots = [take_snapshot(Path(folder), Path(work) / f"submission-{number}", lessons)
                      for number, folder in enumerate(folders)]
         results = {}
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(grade_submission, name, snapshot, lessons, limits, runner, budget): name
                        for name, snapshot in zip(names, snapshots, strict=True)}
             for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
-                results[futures[future]] = future.result()
+                try:
+                    results[futures[future]] = future.result()
+                except Exception:  # noqa: BLE001 - one submission must never stop the class's grading
+                    results[futures[future]] = not_graded(futures[future], lessons, grader_failed())
         graded = [results[name] for name in names]
-        flags, pairs = integrity_flags({submission.name: snapshot
-                                        for submission, snapshot in zip(graded, snapshots, strict=True)}, lessons)
+        try:
+            flags, pairs = integrity_flags({submission.name: snapshot
+                                            for submission, snapshot in zip(graded, snapshots, strict=True)}, lessons)
+        except Exception:  # noqa: BLE001 - the grades stand without it
+            flags, pairs = {name: [f"not checked: {grader_failed()}"] for name in names}, []
     for submission in graded:
         submission.flags = [f"{grade.lesson.id}: {flag}" for grade in submission.grades
                             for flag in grade.run.flags] + flags[submission.name]
@@ -130,12 +137,34 @@ def grade_all(folders, lessons, jobs=1, sandboxed=True, budget=SUBMISSION_BUDGET
     return graded
 
 
+GRADER_FAILED = "the grader failed on this submission (an error in the grader's own code, shown in its output)"
+
+
+def grader_failed():
+    """Say, for the instructor, what went wrong in the grader's own code (a bug a submission found): the error
+    goes to stderr, and this short reason to the gradebook and the feedback, without the error's own words."""
+    traceback.print_exc()
+    return f"{GRADER_FAILED}: it was not graded"
+
+
+def take_snapshot(folder, root, lessons):
+    """Snapshot.take, or a snapshot of no lessons that says the grader failed on this folder."""
+    try:
+        return Snapshot.take(folder, root, lessons)
+    except Exception:  # noqa: BLE001 - one submission must never stop the class's grading
+        return Snapshot(None, root, failure=grader_failed())
+
+
+def not_graded(name, lessons, problem):
+    return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem)) for lesson in lessons],
+                           problem)
+
+
 def grade_submission(name, snapshot, lessons, limits, runner, budget):
     """Every lesson of one submission, in course order, within its time budget; then each TODO left on its own."""
     if snapshot.lessons_folder is None:
-        problem = "no lessons found (no lesson folder such as 01_config, nor a lessons/ folder holding them)"
-        return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem))
-                                      for lesson in lessons], problem)
+        return not_graded(name, lessons, snapshot.failure or "no lessons found (no lesson folder such as 01_config, "
+                                                             "nor a lessons/ folder holding them)")
     clock = Budget(budget)
     grades = []
     for lesson in lessons:
@@ -273,6 +302,7 @@ class Snapshot:
     root: Path  # the copies
     problems: dict = field(default_factory=dict)  # {lesson id: why it cannot be graded}
     course_files: dict = field(default_factory=dict)  # {lesson id: [files graded as the course wrote them]}
+    failure: str = ""  # why the grader could not take it, when its own code failed
 
     def folder(self, lesson):
         return self.root / lesson.id
@@ -313,10 +343,8 @@ def find_lessons(folder, lessons):
     """The folder that holds a submission's lesson folders: the submission itself, its lessons/, or either one
     level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none. A folder reached
     through a link is not the submission's: `lessons -> ../../solutions` would have the reference graded."""
-    inside = folder.resolve()
-
-    def holds_lessons(candidate):
-        return candidate.resolve() == inside / candidate.relative_to(folder) and any(
+    def holds_lessons(candidate):  # a child of `folder` is checked not to be a link before its lessons/ is tried
+        return (candidate == folder or not candidate.is_symlink()) and any(
             (candidate / lesson.id).is_dir() and not (candidate / lesson.id).is_symlink() for lesson in lessons)
 
     for candidate in (folder, folder / "lessons"):

@@ -289,6 +289,12 @@ def lessons_link_to_solutions(folder):
     (folder / "lessons").symlink_to(ROOT / "solutions")
 
 
+def lessons_link_loop(folder):
+    """A repository-shaped submission whose lessons/ is a link to itself: Path.resolve() raises RuntimeError."""
+    folder.mkdir(parents=True)
+    (folder / "lessons").symlink_to("lessons")
+
+
 def name_not_utf8(folder):
     """The reference, with a file in lesson 01 whose name is not UTF-8 (git keeps any bytes in a name)."""
     lesson = make_submission(folder) / "01_config"
@@ -445,7 +451,7 @@ def deep_expression(folder):
     (make_submission(folder) / "01_config" / "deep.py").write_text("x = 1" + " + 1" * 200_000 + "\n")
 
 
-ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "name_not_utf8": name_not_utf8,
+ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "lessons_link_loop": lessons_link_loop, "name_not_utf8": name_not_utf8,
            "deep_folders": deep_folders, "tests_link": tests_link, "deep_expression": deep_expression,
            "link_in_lesson": link_in_lesson, "compiled_code": compiled_code,
            **{name: functools.partial(make_cheat, cheat_code=code) for name, code in INFORMED_CHEATS.items()

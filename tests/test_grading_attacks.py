@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from course.grading import Snapshot
+from course.grading import GRADER_FAILED, Snapshot, grade_all
 from course.integrity import MOST_SHOWN, similar_pairs
 from course.lesson_run import read_reports
 from course.lessons import ROOT, find_lesson
@@ -55,10 +55,25 @@ def test_honest_work_is_graded_as_usual_beside_the_attacks(attacked):
     assert attacked["rows"]["untouched"]["01_config"] == "0"
 
 
-def test_a_lessons_folder_that_links_to_the_solutions_is_not_graded_as_the_students(attacked):
-    """lessons -> <course>/solutions: the grader copied the reference as the student's work (10 of 10, no flag)."""
-    row = attacked["json"]["lessons_link_to_solutions"]
+@pytest.mark.parametrize("attack", ["lessons_link_to_solutions", "lessons_link_loop"])
+def test_a_lessons_folder_that_is_a_link_is_not_the_students(attacked, attack):
+    """lessons -> <course>/solutions: the grader copied the reference as the student's work (10 of 10, no flag).
+    lessons -> lessons: Path.resolve() raised RuntimeError, and the whole grading stopped."""
+    row = attacked["json"][attack]
     assert row["total"] == 0 and "no lessons found" in row["problem"]
+
+
+def test_a_failure_of_the_graders_own_code_on_one_submission_stops_only_that_one(tmp_path, monkeypatch, capsys):
+    """Each attack above that crashed the grader stopped the whole class's grading, with no gradebook. Whatever
+    the next one is, the grader gives up on that submission alone, says so, and grades the others."""
+    take = Snapshot.take
+    monkeypatch.setattr(Snapshot, "take", lambda folder, *rest: take(folder, *rest) if folder.name != "crashes"
+                        else 1 / 0)
+    folders = [make_submission(tmp_path / "crashes"), make_submission(tmp_path / "honest")]
+    graded = {submission.name: submission for submission in grade_all(folders, [find_lesson("01")])}
+    assert graded["crashes"].total == 0 and graded["crashes"].problem.startswith(GRADER_FAILED)
+    assert graded["honest"].total == 10
+    assert "ZeroDivisionError" in capsys.readouterr().err, "the error itself, for the instructor"
 
 
 @pytest.mark.parametrize("attack, reason", [("name_not_utf8", "holds a name that is not UTF-8 text: b'\\xff.py'"),
