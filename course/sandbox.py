@@ -53,7 +53,7 @@ class Limits:
     # CPU from the run graded beside it (--jobs 2), however many processes it starts, each in a session of its own
     file_bytes: int = 64 << 20  # the largest file it may write
     output_bytes: int = 1 << 20  # output kept; the rest is counted and cut
-    disk_bytes: int = 512 << 20  # each folder it may write (/tmp, its scratch, its lesson folders): memory, not disk
+    disk_bytes: int = 512 << 20  # each folder it may write (/tmp, /dev/shm, its scratch, its lesson folders): memory
 
 
 @dataclass
@@ -113,7 +113,8 @@ def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None
     copy of the lesson is as it was after the run."""
     args = [bwrap_path(), "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
             "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv",
-            "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr"]
+            "--proc", "/proc", "--dev", "/dev", "--size", str(disk_bytes), "--tmpfs", "/dev/shm",
+            "--ro-bind", "/usr", "/usr"]
     # /tmp first: the folders bound below may lie under /tmp on the host (a course cloned there), and a mount on
     # /tmp after them would hide them.
     args += ["--size", str(disk_bytes), "--tmpfs", "/tmp"]
@@ -147,7 +148,9 @@ def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None
                  **(environment or {})}
     for name, value in variables.items():
         args += ["--setenv", name, str(value)]
-    return [*args, "--chdir", str(ROOT), *command]
+    # bwrap's own / and /dev are tmpfs that the sandbox may write, each as large as half the machine's memory:
+    # read-only, once everything is mounted (its /dev/shm is a tmpfs of its own, bounded above)
+    return [*args, "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", str(ROOT), *command]
 
 
 def copy_lessons_command(lessons):

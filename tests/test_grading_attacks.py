@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from course.grading import GRADER_FAILED, Snapshot, grade_all
+from course.grading import GRADER_FAILED, Snapshot, grade_all, use_course_files
 from course.integrity import MOST_SHOWN, similar_pairs
 from course.lesson_run import read_reports
 from course.lessons import ROOT, find_lesson
@@ -205,15 +205,17 @@ def test_a_sandbox_gets_one_cpu_however_many_processes_it_starts(tmp_path):
 def test_what_a_run_writes_is_memory_of_a_bounded_size_not_the_graders_disk(tmp_path):
     """A run could write files of 64 MB (its per-file limit), as many as it liked, to its /tmp, its HOME and its
     lesson folder: all on the grader's disk, until the disk was full for everyone (the grader, the runs beside it,
-    the machine). Each is now a tmpfs of Limits.disk_bytes, and the grader's copy of the lesson is left as it was."""
+    the machine); and to bwrap's own / and /dev, memory of up to half the machine's each. Each folder it may write
+    is now a tmpfs of Limits.disk_bytes, the rest is read-only, and the grader's copy of the lesson is left as it
+    was."""
     lessons, scratch = tmp_path / "lessons", tmp_path / "scratch"
     (lessons / "01_config").mkdir(parents=True)
     (lessons / "01_config" / "app.py").write_text("x = 1\n")
     scratch.mkdir()
-    fill = (f"for folder in /tmp $HOME {lessons}/01_config; do head -c 16000000 /dev/zero > $folder/big || echo full; "
-            f"done; cat {lessons}/01_config/app.py")
+    fill = (f"for folder in /tmp /dev/shm $HOME {lessons}/01_config / /dev /run /etc; do "
+            f"head -c 16000000 /dev/zero > $folder/big || echo full; done; cat {lessons}/01_config/app.py")
     result = run_sandboxed(["/bin/sh", "-c", fill], scratch, lessons, Limits(seconds=30, disk_bytes=8 << 20))
-    assert result.output.count("full") == 3 and "x = 1" in result.output, result.output
+    assert result.output.count("full") == 8 and "x = 1" in result.output, result.output
     assert sorted(path.name for path in tmp_path.rglob("*")) == ["01_config", "app.py", "lessons", "scratch"]
 
 
@@ -246,3 +248,15 @@ def test_links_and_compiled_code_in_a_lesson_are_refused(attacked, attack, reaso
     Both lessons got 10 of 10."""
     lesson = attacked["json"][attack]["lessons"]["01_config"]
     assert (lesson["score"], lesson["problem"]) == (0, reason)
+
+
+def test_a_capstones_course_file_replaced_by_a_folder_is_put_back(tmp_path):
+    """The capstone's files without a TODO are graded as the course wrote them: a folder named like one of them
+    (words.txt/) made the copy raise IsADirectoryError, and the grader gave up on the whole submission."""
+    capstone = find_lesson("11")
+    folder = tmp_path / capstone.id
+    shutil.copytree(ROOT / "lessons" / capstone.id, folder)
+    (folder / "words.txt").unlink()
+    (folder / "words.txt").mkdir()
+    assert use_course_files(capstone, folder) == ["words.txt"]
+    assert (folder / "words.txt").read_bytes() == (ROOT / "lessons" / capstone.id / "words.txt").read_bytes()
