@@ -332,6 +332,8 @@ def use_course_files(lesson, folder):
         if path.suffix in (".py", ".js", ".html") and REGION.search(text.decode(errors="replace")):
             continue
         if not (folder / path).is_file() or (folder / path).read_bytes() != text:
+            if (folder / path).is_dir():  # a folder of the file's name (links were refused when it was copied)
+                shutil.rmtree(folder / path)
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             (folder / path).unlink(missing_ok=True)
             (folder / path).write_bytes(text)
