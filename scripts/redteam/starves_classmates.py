@@ -3,7 +3,9 @@ out of time. Each lesson of the hog starts 400 processes that spin (at most the 
 until its run is stopped. Its own lessons earn nothing; the point is the classmate's.
 
 Expected: the honest reference graded beside it scores what it scores alone (30 of 30 on lessons 01 and 02),
-whatever company and order. Before a CPU limit per sandbox: see below."""
+whatever company and order, in about the time it takes alone (lesson 02: 1.5 to 2.6 s here).
+Measured (under load): as root before the CPU cgroup, the honest lesson 02 took 11.5 s; with it, 1.5 s. As an
+unprivileged user (no cgroup, so no CPU limit in all) it still took 12.2 s: near its limit."""
 import tempfile
 from pathlib import Path
 
