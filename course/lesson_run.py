@@ -176,8 +176,10 @@ def read_reports(log):
 
 
 def cut(text):
+    """The text, at most MESSAGE_CHARS of it, saying how much was cut."""
     text = str(text)
-    return text if len(text) <= MESSAGE_CHARS else f"{text[:MESSAGE_CHARS]} [... {len(text) - MESSAGE_CHARS} characters cut]"
+    extra = len(text) - MESSAGE_CHARS
+    return text if extra <= 0 else f"{text[:MESSAGE_CHARS]} [... {extra} characters cut]"
 
 
 def traceback_text(report):

@@ -451,9 +451,9 @@ def deep_expression(folder):
     (make_submission(folder) / "01_config" / "deep.py").write_text("x = 1" + " + 1" * 200_000 + "\n")
 
 
-ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "lessons_link_loop": lessons_link_loop, "name_not_utf8": name_not_utf8,
-           "deep_folders": deep_folders, "tests_link": tests_link, "deep_expression": deep_expression,
-           "link_in_lesson": link_in_lesson, "compiled_code": compiled_code,
+ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "lessons_link_loop": lessons_link_loop,
+           "name_not_utf8": name_not_utf8, "deep_folders": deep_folders, "tests_link": tests_link,
+           "deep_expression": deep_expression, "link_in_lesson": link_in_lesson, "compiled_code": compiled_code,
            **{name: functools.partial(make_cheat, cheat_code=code) for name, code in INFORMED_CHEATS.items()
               if name != "patches_in_memory"}}
 

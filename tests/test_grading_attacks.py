@@ -110,8 +110,9 @@ def test_a_test_whose_call_was_not_reported_did_not_pass(tmp_path):
     """A log with a test's setup and teardown but not its call (a line dropped, or made unreadable by bytes
     written into the log's pipe) counted as a pass."""
     log = tmp_path / "report.jsonl"
-    log.write_text("".join(json.dumps({"$report_type": "TestReport", "nodeid": "t1", "when": when,
-                                       "outcome": "passed", "longrepr": None}) + "\n" for when in ("setup", "teardown")))
+    lines = [{"$report_type": "TestReport", "nodeid": "t1", "when": when, "outcome": "passed", "longrepr": None}
+             for when in ("setup", "teardown")]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert read_reports(log)["t1"]["passed"] is False
 
 
