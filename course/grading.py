@@ -28,6 +28,7 @@ import stat
 import sys
 import tempfile
 import threading
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from course.partial_credit import grade_todos_alone
 from course.regions import REGION, lesson_files
 from course.runner import LessonRun
 from course.sandbox import Limits, sandbox_problem
+from course.untrusted import Refused, walk
 from course.scoring import LessonScore, score_lesson
 
 LESSON_FLOOR = 10  # seconds: the least time a lesson's tests get
@@ -50,6 +52,9 @@ LESSON_FACTOR = 10  # ... and otherwise this many times the reference's own time
 SUBMISSION_BUDGET = 120  # seconds of test runs for one submission, all its lessons together
 SHORTEST_RUN = 2  # seconds: less than this left of a submission's budget, and no run is started (pytest would not start)
 LESSON_BYTES = 20 << 20  # a lesson folder larger than this is not graded (it is copied before its tests run)
+LESSON_ENTRIES = 1000  # ... nor one holding more files and folders than this
+LESSON_DEPTH = 10  # ... nor one with folders nested deeper than this
+COMPILED = (".pyc", ".pyo", ".so", ".pyd")  # ... nor one holding code that Python runs but no one can read
 CALIBRATION = ROOT / ".course-cache" / "reference-times.json"
 
 
@@ -108,17 +113,23 @@ def grade_all(folders, lessons, jobs=1, sandboxed=True, budget=SUBMISSION_BUDGET
         runner = Runner(Path(work), sandboxed)
         limits = runner.calibrate(lessons, jobs) if timeout is None else {
             lesson.id: lesson_limits(timeout / LESSON_FACTOR, floor=0) for lesson in lessons}
-        snapshots = [Snapshot.take(Path(folder), Path(work) / f"submission-{number}", lessons)
+        snapshots = [take_snapshot(Path(folder), Path(work) / f"submission-{number}", lessons)
                      for number, folder in enumerate(folders)]
         results = {}
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(grade_submission, name, snapshot, lessons, limits, runner, budget): name
                        for name, snapshot in zip(names, snapshots, strict=True)}
             for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="submission"):
-                results[futures[future]] = future.result()
+                try:
+                    results[futures[future]] = future.result()
+                except Exception:  # noqa: BLE001 - one submission must never stop the class's grading
+                    results[futures[future]] = not_graded(futures[future], lessons, grader_failed())
         graded = [results[name] for name in names]
-        flags, pairs = integrity_flags({submission.name: snapshot
-                                        for submission, snapshot in zip(graded, snapshots, strict=True)}, lessons)
+        try:
+            flags, pairs = integrity_flags({submission.name: snapshot
+                                            for submission, snapshot in zip(graded, snapshots, strict=True)}, lessons)
+        except Exception:  # noqa: BLE001 - the grades stand without it
+            flags, pairs = {name: [f"not checked: {grader_failed()}"] for name in names}, []
     for submission in graded:
         submission.flags = [f"{grade.lesson.id}: {flag}" for grade in submission.grades
                             for flag in grade.run.flags] + flags[submission.name]
@@ -126,12 +137,34 @@ def grade_all(folders, lessons, jobs=1, sandboxed=True, budget=SUBMISSION_BUDGET
     return graded
 
 
+GRADER_FAILED = "the grader failed on this submission (an error in the grader's own code, shown in its output)"
+
+
+def grader_failed():
+    """Say, for the instructor, what went wrong in the grader's own code (a bug a submission found): the error
+    goes to stderr, and this short reason to the gradebook and the feedback, without the error's own words."""
+    traceback.print_exc()
+    return f"{GRADER_FAILED}: it was not graded"
+
+
+def take_snapshot(folder, root, lessons):
+    """Snapshot.take, or a snapshot of no lessons that says the grader failed on this folder."""
+    try:
+        return Snapshot.take(folder, root, lessons)
+    except Exception:  # noqa: BLE001 - one submission must never stop the class's grading
+        return Snapshot(None, root, failure=grader_failed())
+
+
+def not_graded(name, lessons, problem):
+    return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem)) for lesson in lessons],
+                           problem)
+
+
 def grade_submission(name, snapshot, lessons, limits, runner, budget):
     """Every lesson of one submission, in course order, within its time budget; then each TODO left on its own."""
     if snapshot.lessons_folder is None:
-        problem = "no lessons found (no lesson folder such as 01_config, nor a lessons/ folder holding them)"
-        return SubmissionGrade(name, [LessonGrade(lesson, LessonRun(lesson.id, problem=problem))
-                                      for lesson in lessons], problem)
+        return not_graded(name, lessons, snapshot.failure or "no lessons found (no lesson folder such as 01_config, "
+                                                             "nor a lessons/ folder holding them)")
     clock = Budget(budget)
     grades = []
     for lesson in lessons:
@@ -269,6 +302,7 @@ class Snapshot:
     root: Path  # the copies
     problems: dict = field(default_factory=dict)  # {lesson id: why it cannot be graded}
     course_files: dict = field(default_factory=dict)  # {lesson id: [files graded as the course wrote them]}
+    failure: str = ""  # why the grader could not take it, when its own code failed
 
     def folder(self, lesson):
         return self.root / lesson.id
@@ -298,6 +332,8 @@ def use_course_files(lesson, folder):
         if path.suffix in (".py", ".js", ".html") and REGION.search(text.decode(errors="replace")):
             continue
         if not (folder / path).is_file() or (folder / path).read_bytes() != text:
+            if (folder / path).is_dir():  # a folder of the file's name (links were refused when it was copied)
+                shutil.rmtree(folder / path)
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             (folder / path).unlink(missing_ok=True)
             (folder / path).write_bytes(text)
@@ -308,12 +344,12 @@ def use_course_files(lesson, folder):
 def find_lessons(folder, lessons):
     """The folder that holds a submission's lesson folders: the submission itself, its lessons/, or either one
     level down (a downloaded zip unpacks to student/repo-main/lessons). None when there is none. No link inside the
-    submission is followed: a lessons/ that links to the course's solutions/ (no secret path on Gradescope) holds no
-    lessons. (`folder` itself is the instructor's: it may be a link.)"""
+    submission is followed: `lessons -> ../../solutions` would have the reference graded (and on Gradescope that path
+    is the same for everyone). (`folder` itself is the instructor's: it may be a link.)"""
     folder = folder.resolve()
 
-    def holds_lessons(candidate):
-        return not candidate.is_symlink() and any(
+    def holds_lessons(candidate):  # a child of `folder` is checked not to be a link before its lessons/ is tried
+        return (candidate == folder or not candidate.is_symlink()) and any(
             (candidate / lesson.id).is_dir() and not (candidate / lesson.id).is_symlink() for lesson in lessons)
 
     for candidate in (folder, folder / "lessons"):
@@ -336,24 +372,37 @@ def check_submission_paths(folders):
 
 
 def copy_lesson(source, destination):
-    """Copy one lesson folder of a submission; return why it cannot be graded, if it cannot. Links are copied as
-    links (inside the sandbox they point nowhere of the grader's); anything but files, folders and links (a
-    named pipe would block the copy) and folders larger than LESSON_BYTES are refused."""
+    """Copy one lesson folder of a submission; return why it cannot be graded, if it cannot. Refused: links (the
+    grader's own process reads the copy: a link to a folder would take it outside), anything but files and
+    folders (a named pipe would block the copy), compiled code (a .pyc or .so runs, yet no check can read it),
+    folders larger than LESSON_BYTES, and what course/untrusted.py refuses (more than LESSON_ENTRIES entries,
+    folders nested deeper than LESSON_DEPTH, names that are not text)."""
     if not source.is_dir() or source.is_symlink():
         return f"the folder {source.name} is missing from the submission"
+    try:
+        entries = walk(source, ignore=LOCAL_FILES, most=LESSON_ENTRIES, deepest=LESSON_DEPTH)
+    except Refused as why:
+        return f"the folder {source.name} {why}"
+    except OSError as error:  # a folder the grader may not read (an unprivileged grader, a zip's modes)
+        return f"the folder {source.name} cannot be read: {error.strerror}"
     size = 0
-    for path in source.rglob("*"):
-        if any(part in LOCAL_FILES for part in path.relative_to(source).parts):
-            continue
-        mode = path.lstat().st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
-            return f"{source.name}/{path.relative_to(source)} is not a file or a folder"
-        size += path.lstat().st_size
+    for path, status in entries:
+        if stat.S_ISLNK(status.st_mode):
+            return f"{source.name}/{path} is a link: links are not graded (put the file itself there)"
+        if not (stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode)):
+            return f"{source.name}/{path} is not a file or a folder"
+        if path.suffix in COMPILED:
+            return f"{source.name}/{path} is compiled code: only source files are graded"
+        size += status.st_size
     if size > LESSON_BYTES:
         return f"the folder {source.name} holds {size / 1e6:.0f} MB (at most {LESSON_BYTES >> 20} MiB are graded)"
-    if not any(source.iterdir()):
+    if not entries:
         return f"the folder {source.name} is empty"
-    shutil.copytree(source, destination, symlinks=True, ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    try:
+        shutil.copytree(source, destination, ignore=shutil.ignore_patterns(*LOCAL_FILES))
+    except (OSError, shutil.Error):
+        shutil.rmtree(destination, ignore_errors=True)
+        return f"the folder {source.name} cannot be read (a file the grader may not open)"
     return ""
 
 

@@ -5,8 +5,9 @@ Before any of the submission's code runs (lesson code is imported by the tests' 
 this plugin:
 
 1. adds canary tests: some that must fail and one that must pass, named like the lesson's own tests and placed
-   among them at random. A submission that patches pytest's reports, its hooks or its report log to turn
-   failures into passes turns the canaries too, and the grader sees it;
+   among them at random. Those that must fail run a real test's own body, the lesson's code included, then fail.
+   A submission that patches pytest's reports or its hooks to turn failures into passes (all of them, or those
+   of the tests its code ran in) turns the canaries too, and the grader sees it;
 2. gives every test, canary or not, an opaque id of its own for this run: the report log names only these, so
    a submission cannot tell from a name which report belongs to which test;
 3. writes the plan (each id: the test's real name, its TODOs, or which canary it is) to a pipe that only the
@@ -19,6 +20,7 @@ What this cannot stop: code written against this plugin's internals that finds t
 objects in memory and forges only the other reports. The README says so; the sandbox still keeps such code
 from changing anything outside its own run.
 """
+import functools
 import json
 import os
 import random
@@ -37,10 +39,17 @@ def pytest_addoption(parser):
     group.addoption("--only-todo", type=int, help="run only the tests of this TODO and the unmarked ones")
 
 
-def must_fail():
-    """A canary: an ordinary failed comparison, as a real test's."""
-    status = 200 + secrets.randbelow(100)
-    assert status == 401
+def must_fail_like(model):
+    """A canary that must fail: the real test `model` itself, with its fixtures and parameters, then an ordinary
+    failed comparison. The lesson's code runs in it as in that test: code that forges the reports of the tests
+    during which it ran (no need to read this plugin to think of that) forges this one too."""
+    @functools.wraps(model.obj)
+    def canary(*args, **kwargs):
+        model.obj(*args, **kwargs)
+        status = 200 + secrets.randbelow(100)
+        assert status == 401
+
+    return canary
 
 
 def must_pass():
@@ -67,9 +76,11 @@ def pytest_collection_modifyitems(session, config, items):
     plan = {}
     real = list(items)
     for kind in CANARIES:
-        model = random.choice(real)  # a real test whose module and name the canary borrows
-        canary = pytest.Function.from_parent(model.parent, name=model.name,
-                                             callobj=must_fail if kind == MUST_FAIL else must_pass)
+        model = random.choice(real)  # a real test whose module, name, parameters (and, for MUST_FAIL, body) it borrows
+        canary = pytest.Function.from_parent(model.parent, name=model.name, originalname=model.originalname,
+                                             callspec=getattr(model, "callspec", None),
+                                             fixtureinfo=model._fixtureinfo if kind == MUST_FAIL else None,
+                                             callobj=must_fail_like(model) if kind == MUST_FAIL else must_pass)
         items.insert(random.randrange(len(items) + 1), canary)
         plan[id(canary)] = {"canary": kind}
     for item in real:

@@ -19,14 +19,16 @@ import functools
 import hashlib
 import io
 import keyword
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 from pathlib import Path
 
-from course.lessons import HIDDEN_TESTS, ROOT
-from course.regions import REGION, lesson_files
+from course.lessons import HIDDEN_TESTS, LOCAL_FILES, ROOT
+from course.regions import find_regions, lesson_files
+from course.untrusted import Refused, walk
 
 # What lesson code never imports: the test runner and its plugins, ways to run or stop other processes, the
 # interpreter's internals, the course's own code.
@@ -46,6 +48,8 @@ UNNEEDED_WORDS = ("solutions", "site-packages", ".pth", "/proc", "grades.csv", "
                   "course-grade", "conftest", "pytest", "sitecustomize", "usercustomize")
 NEARLY_THE_SAME = 0.9  # SequenceMatcher ratio of two submissions' normalised TODO code
 ENOUGH_TOKENS = 30  # less TODO code of their own than this, and two submissions are not compared
+MOST_TOKENS = 5000  # ... and only this many are (SequenceMatcher's time grows with the square: 20,000 took 2.4 s)
+MOST_SHOWN = 20000  # characters of each one's TODO code kept for the side-by-side view
 
 
 @dataclass
@@ -117,6 +121,8 @@ def findings(text):
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return []
+    except (RecursionError, MemoryError):  # `1 + 1 + ...` 200,000 times, or 100,000 minus signs: the parser gives up
+        return [("nests too deeply for Python's parser", 1)]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -150,12 +156,15 @@ PYTEST_CONFIGURATION = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "co
 
 
 def course_files_changed(repository):
-    """What a repository-shaped submission changed of the course's own files (grading ignores them all)."""
+    """What a repository-shaped submission changed of the course's own files (grading ignores them all). Read
+    with course/untrusted.py: a tests/ that is a link, or that nests folders without end, is said, not read."""
     flags = []
     # A student's copy of the course never has the instructor's hidden tests: they are not compared.
     for part, leave_out in (("tests", Path(HIDDEN_TESTS).relative_to("tests")), ("course", None)):
-        theirs, ours = file_digests(repository / part, leave_out), file_digests(ROOT / part, leave_out)
-        if (repository / part).is_dir() and theirs != ours:
+        theirs = repository / part
+        if theirs.is_symlink():
+            flags.append(f"its {part}/ is a link (grading used the course's own)")
+        elif theirs.is_dir() and not same_files(theirs, ROOT / part, leave_out):
             flags.append(f"its {part}/ differs from the course's (grading used the course's own)")
     if digest(repository / "pyproject.toml") not in (None, digest(ROOT / "pyproject.toml")):
         flags.append("its pyproject.toml (the pytest configuration) differs from the course's (grading used the "
@@ -167,14 +176,30 @@ def course_files_changed(repository):
     return flags
 
 
-def file_digests(folder, leave_out=None):
-    """{file: its digest} of every file of `folder` but those under its subfolder `leave_out`."""
-    return {str(path): digest(folder / path) for path in lesson_files(folder)
-            if leave_out is None or not path.is_relative_to(leave_out)}
+def same_files(theirs, ours, leave_out=None):
+    """Whether the folder `theirs` holds the same files as the course's folder `ours` (but those under the subfolder
+    `leave_out`): the same names, each a file (not a link, nor anything else) of the same bytes. What is larger than
+    ours is not read."""
+    def kept(name):
+        return leave_out is None or not Path(name).is_relative_to(leave_out)
+
+    expected = {str(path): (ours / path).stat().st_size for path in lesson_files(ours) if kept(path)}
+    try:
+        entries = walk(theirs, ignore=LOCAL_FILES, most=len(expected) + 100)
+    except Refused:
+        return False
+    files = {str(path): status for path, status in entries if not stat.S_ISDIR(status.st_mode) and kept(path)}
+    if files.keys() != expected.keys():
+        return False
+    return all(stat.S_ISREG(status.st_mode) and status.st_size == expected[name]
+               and (theirs / name).read_bytes() == (ours / name).read_bytes() for name, status in files.items())
 
 
 def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and not path.is_symlink() else None
+    """The file's SHA-256, None when it is not a file (or is a link), "too large" above a megabyte (not read)."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    return "too large" if path.stat().st_size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- Two submissions with the same TODO code ---------------------------------------------------------------
@@ -187,7 +212,7 @@ def similar_pairs(snapshots, lessons):
             if snapshot.lessons_folder is not None and snapshot.folder(lesson).is_dir():
                 code, tokens = own_todo_code(snapshot.folder(lesson), lesson.id)
                 if len(tokens) >= ENOUGH_TOKENS:
-                    own[name] = code, tokens
+                    own[name] = code[:MOST_SHOWN], tokens[:MOST_TOKENS]
         for (first, (first_code, first_tokens)), (second, (second_code, second_tokens)) in combinations(own.items(), 2):
             matcher = SequenceMatcher(None, first_tokens, second_tokens, autojunk=False)
             if matcher.real_quick_ratio() >= NEARLY_THE_SAME and matcher.ratio() >= NEARLY_THE_SAME:
@@ -227,7 +252,7 @@ def todo_regions(folder):
     for path in lesson_files(folder):
         if path.suffix in (".py", ".js") and not (folder / path).is_symlink():
             text = (folder / path).read_text(errors="replace")
-            for match in REGION.finditer(text):
+            for match in find_regions(text):
                 found[str(path), int(match.group(2))] = text[match.end(1):match.start(3)]
     return found
 

@@ -23,7 +23,7 @@ from course.loader import IMPORT_FAILED
 from course.runner import (COULD_NOT_START, LessonRun, TestOutcome, last_line, message_of, read_warnings,
                            why_not_started)
 from course.regions import todo_at
-from course.sandbox import SCRATCH, run_sandboxed
+from course.sandbox import run_sandboxed
 
 TAMPERED = "the test run was tampered with"
 ENDED_EARLY = "the run ended before this test finished"
@@ -36,15 +36,19 @@ def run_lesson(lesson, lessons_folder, limits, work, only_todo=None, read_only=(
     scratch = Path(tempfile.mkdtemp(prefix="run-", dir=work))
     plan_reader, plan_writer = os.pipe()
     plan = PlanReader(plan_reader)
-    log = f"{SCRATCH if sandboxed else scratch}/report.jsonl"
-    command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log={log}",
+    # The report log goes through a pipe too, into a file of the grader's: a file the run could write, it could
+    # also rewrite (a thread of the lesson's code turned every "failed" but the canaries' into "passed").
+    log_reader, log_writer = os.pipe()
+    log = LogReader(log_reader, Path(tempfile.mkdtemp(prefix="log-", dir=work)) / "report.jsonl", limits.file_bytes)
+    command = [sys.executable, "-m", "pytest", "-p", "pytest_reportlog.plugin", f"--report-log=/dev/fd/{log_writer}",
                "-p", "course.grading_plugin", f"--grading-plan-fd={plan_writer}", *test_files(lesson),
                f"--target={lessons_folder}", "-q", "--tb=native", "-s",
                *([f"--only-todo={only_todo}"] if only_todo is not None else [])]
-    result = run_sandboxed(command, scratch, lessons_folder, limits, read_only, pass_fds=[plan_writer],
+    result = run_sandboxed(command, scratch, lessons_folder, limits, read_only, pass_fds=[plan_writer, log_writer],
                            environment={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, sandboxed=sandboxed)
     plan.join()
-    return verdict(lesson, plan.result, scratch / "report.jsonl", result, Path(lessons_folder) / lesson.id)
+    log.join()
+    return verdict(lesson, plan.result, log.path, result, Path(lessons_folder) / lesson.id)
 
 
 class PlanReader(threading.Thread):
@@ -65,6 +69,23 @@ class PlanReader(threading.Thread):
             self.result = None
 
 
+class LogReader(threading.Thread):
+    """Copies the run's report log from its pipe into `path` as it comes, up to `keep` bytes (the rest is read
+    and dropped: a line cut short does not parse, and its test counts as not reported)."""
+
+    def __init__(self, fd, path, keep):
+        super().__init__(daemon=True)
+        self.fd, self.path, self.keep = fd, path, keep
+        self.start()
+
+    def run(self):
+        kept = 0
+        with os.fdopen(self.fd, "rb") as pipe, open(self.path, "wb") as copy:
+            for chunk in iter(lambda: pipe.read1(1 << 16), b""):
+                copy.write(chunk[:max(0, self.keep - kept)])
+                kept += len(chunk)
+
+
 def verdict(lesson, plan, log, result, folder):
     """The LessonRun of a finished sandboxed run (course/sandbox.py's SandboxResult) read against its plan."""
     run = LessonRun(lesson.id, seconds=result.seconds)
@@ -74,7 +95,7 @@ def verdict(lesson, plan, log, result, folder):
         if result.timed_out:
             run.problem = f"the tests did not start within {result.seconds:.0f} s"
         else:
-            run.problem = f"{COULD_NOT_START} {why_not_started(result.output)}"
+            run.problem = cut(f"{COULD_NOT_START} {why_not_started(result.output)}")
         return run
     reports = read_reports(log) if log.exists() else {}
     unknown = [opaque for opaque in reports if opaque not in plan]
@@ -121,9 +142,15 @@ def verdict(lesson, plan, log, result, folder):
     return run
 
 
+MALFORMED = "(a report line pytest would not write)"  # its id in read_reports(): in no plan, so "tampered"
+MESSAGE_CHARS = 4000  # of a failure's message, or a run's problem, kept: the rest is cut (a message can be 20 MB)
+
+
 def read_reports(log):
     """{opaque id: {"passed", "finished", "message", "traceback"}} from pytest-reportlog's lines (one per phase:
-    setup, call, teardown). A test passed when no phase failed; it finished when its teardown was reported."""
+    setup, call, teardown). A test passed when its call was reported and no phase failed; it finished when its
+    teardown was reported. The run can write to its log: a line that does not parse is passed over (the log's
+    bound can cut one short), a test report without the fields pytest writes is reported under MALFORMED."""
     reports = {}
     with open(log, errors="replace") as lines:
         for line in lines:
@@ -131,26 +158,45 @@ def read_reports(log):
                 report = json.loads(line)
             except ValueError:
                 continue
-            if report.get("$report_type") != "TestReport":
+            if not isinstance(report, dict) or report.get("$report_type") != "TestReport":
                 continue
-            found = reports.setdefault(report["nodeid"], {"passed": True, "finished": False, "message": "",
-                                                          "traceback": ""})
-            if report["outcome"] != "passed" and found["passed"]:
-                found["passed"], found["message"] = False, message_of(report)
-                found["traceback"] = traceback_text(report)
-            found["finished"] = found["finished"] or report["when"] == "teardown"
+            try:
+                nodeid, outcome, when = str(report["nodeid"]), report["outcome"], report["when"]
+                failure = (cut(message_of(report)), traceback_text(report)) if outcome != "passed" else None
+            except (KeyError, TypeError, AttributeError, IndexError):
+                nodeid, outcome, when, failure = MALFORMED, "failed", "teardown", ("", "")
+            found = reports.setdefault(nodeid, {"passed": True, "finished": False, "message": "", "traceback": "",
+                                                "called": False})
+            if failure and found["passed"]:
+                found["passed"], (found["message"], found["traceback"]) = False, failure
+            found["finished"] = found["finished"] or when == "teardown"
+            found["called"] = found["called"] or when == "call"
+    for found in reports.values():  # setup and teardown alone, no call: not a pass (pytest reports every call)
+        if found["passed"] and not found["called"]:
+            found["passed"], found["message"] = False, "its result was not reported"
     return reports
+
+
+def cut(text):
+    """The text, at most MESSAGE_CHARS of it, saying how much was cut."""
+    text = str(text)
+    extra = len(text) - MESSAGE_CHARS
+    return text if extra <= 0 else f"{text[:MESSAGE_CHARS]} [... {extra} characters cut]"
 
 
 def traceback_text(report):
     longrepr = report.get("longrepr")
     entries = longrepr.get("reprtraceback", {}).get("reprentries", []) if isinstance(longrepr, dict) else []
-    return "".join(line for entry in entries for line in entry.get("data", {}).get("lines", []))
+    return "".join(str(line) for entry in entries for line in entry.get("data", {}).get("lines", []))
 
 
 def todo_that_raised(traceback, folder):
     """The TODO region of the innermost line of the lesson's own code in a failure's traceback, if that line is
-    inside one: an exception raised by the code of TODO 3 is TODO 3's to fix, whichever test saw it."""
+    inside one: an exception raised by the code of TODO 3 is TODO 3's to fix, whichever test saw it.
+
+    The traceback is the run's to write (an exception's message can look like a traceback line), and so is the
+    folder: only a file that is really in it, and is a file (not a named pipe, which would keep the grader
+    waiting, nor a link to /dev/zero), of a lesson file's size, is read."""
     from course.runner import FRAME
 
     own = [(path, int(line)) for path, line in FRAME.findall(traceback) if Path(path).is_relative_to(folder)]
@@ -158,6 +204,9 @@ def todo_that_raised(traceback, folder):
         return None
     path, line = own[-1]
     try:
-        return todo_at(Path(path).read_text(errors="replace"), line)
-    except OSError:
+        path = Path(path).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file() or path.stat().st_size > 1 << 20:
+            return None
+        return todo_at(path.read_text(errors="replace"), line)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
         return None

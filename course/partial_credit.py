@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.lessons import ROOT
-from course.regions import REGION, lesson_files, outside_regions
+from course.regions import find_regions, lesson_files, outside_regions, replace_regions
 
 
 @dataclass
@@ -101,7 +101,7 @@ def regions(folder, number):
         if path.suffix not in (".py", ".js") or (folder / path).is_symlink():
             continue
         text = (folder / path).read_text(errors="replace")
-        for match in REGION.finditer(text):
+        for match in find_regions(text):
             if int(match.group(2)) == number:
                 found[str(path)] = text[match.end(1):match.start(3)]
     return found or None
@@ -116,5 +116,5 @@ def graft(reference, folder, number, destination):
         if not path.is_file():
             continue
         text = path.read_text()
-        path.write_text(REGION.sub(lambda match: match.group(1) + body + match.group(3)
-                                   if int(match.group(2)) == number else match.group(0), text))
+        path.write_text(replace_regions(text, lambda match: match.group(1) + body + match.group(3)
+                                        if int(match.group(2)) == number else match.group(0)))

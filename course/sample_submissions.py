@@ -1,5 +1,7 @@
 """Make sample submissions for testing and benchmarking the grader: copies of the reference solutions or the
 starters, and copies broken in one lesson in each of the ways students' work really breaks."""
+import functools
+import os
 import re
 import shutil
 
@@ -275,3 +277,188 @@ def make_class(submissions):
     app = make_submission(submissions / "html_message") / "01_config" / "app.py"
     app.write_text(f"raise RuntimeError({HTML_MESSAGE!r})\n" + app.read_text())
     return sorted(str(path) for path in submissions.iterdir())
+
+
+# --- Attacks by a student who has read the grader's code (tests/test_grading_attacks.py, scripts/redteam/) -------
+# Each makes one submission for lessons 01 (and 02, the reference, where a layout needs it). What each must get is
+# in tests/test_grading_attacks.py; scripts/redteam/ shows what each got before its fix.
+
+def lessons_link_to_solutions(folder):
+    """A repository-shaped submission whose lessons/ is a link to the course's solutions/ (git keeps links)."""
+    folder.mkdir(parents=True)
+    (folder / "lessons").symlink_to(ROOT / "solutions")
+
+
+def lessons_link_loop(folder):
+    """A repository-shaped submission whose lessons/ is a link to itself: Path.resolve() raises RuntimeError."""
+    folder.mkdir(parents=True)
+    (folder / "lessons").symlink_to("lessons")
+
+
+def name_not_utf8(folder):
+    """The reference, with a file in lesson 01 whose name is not UTF-8 (git keeps any bytes in a name)."""
+    lesson = make_submission(folder) / "01_config"
+    (lesson / os.fsdecode(b"\xff.py")).write_text("")
+
+
+DEEP = 600  # folders one in another: enough for shutil.copytree's recursion (two frames a level), not for rmtree
+
+
+def deep_folders(folder):
+    """The reference, with folders nested DEEP levels in lesson 01."""
+    path = make_submission(folder) / "01_config"
+    for _ in range(DEEP):
+        path = path / "d"
+        path.mkdir()
+
+
+def link_in_lesson(folder):
+    """The reference, with a link in lesson 01 to a folder of the machine: the grader's own process reads the
+    lesson's files (partial credit, integrity), and a file of the starter's name under it would be read there."""
+    (make_submission(folder) / "01_config" / "static").symlink_to("/usr/share")
+
+
+def compiled_code(folder):
+    """The reference, with compiled code in lesson 01 (a .pyc beside the sources is imported like a module):
+    code that runs, yet that no check and no reader can read."""
+    lesson = make_submission(folder) / "01_config"
+    (lesson / "helpers.pyc").write_bytes(b"not really bytecode")
+
+
+def tests_link(folder):
+    """A repository-shaped submission whose tests/ is a link (here to the course's own tests/; it could be /)."""
+    make_submission(folder / "lessons")
+    (folder / "tests").symlink_to(ROOT / "tests")
+
+
+# Lesson code (first in lesson 01's config.py of a starter, as CHEATS) written against the grader's internals.
+INFORMED_CHEATS = {
+    # A thread that rewrites the run's report log, a file at a path the grader's code names, turning every failure
+    # but the canaries' (their reports name must_fail) into a pass, in place and at the same length. Not a daemon:
+    # pytest waits for it. No import, call or word of course/integrity.py's lists.
+    "rewrites_report_log": """
+import threading
+import time
+
+
+def _keep_passing():
+    finished = False
+    while not finished:
+        time.sleep(0.005)
+        try:
+            with open("/run/grading/report.jsonl", "r+b") as log:
+                text = log.read()
+                lines = [line if b"must_fail" in line else line.replace(b'"outcome": "failed"', b'"outcome": "passed"')
+                         for line in text.split(b"\\n")]
+                log.seek(0)
+                log.write(b"\\n".join(lines))
+            finished = b"SessionFinish" in text
+        except OSError:  # no such file: nothing to rewrite
+            return
+
+
+threading.Thread(target=_keep_passing).start()
+""",
+    # Swap the report log for a named pipe: the grader, reading the log after the run, would wait for ever.
+    "fifo_for_report_log": """
+import os
+
+if os.path.exists("/run/grading/report.jsonl") and not os.path.exists("/run/grading/swapped"):
+    os.mkdir("/run/grading/swapped")
+    os.remove("/run/grading/report.jsonl")
+    os.mkfifo("/run/grading/report.jsonl")
+""",
+    # A named pipe in its own folder, named by an error message that looks like a traceback's line: the grader
+    # reads the file a traceback names to find which TODO raised.
+    "fifo_in_traceback": """
+import os
+
+_here = os.path.dirname(os.path.abspath(__file__))
+if not os.path.exists(os.path.join(_here, "trap")):
+    os.mkfifo(os.path.join(_here, "trap"))
+raise RuntimeError('File "%s/trap", line 1' % _here)
+""",
+    # Lines written into the report log's pipe (found among the process's open files): JSON pytest would never
+    # write, and a line that does not parse. The grader read them with json.loads and report["nodeid"]: a crash.
+    "forges_log_lines": """
+import os
+
+for _fd in os.listdir("/proc/self/fd"):
+    try:
+        if os.readlink("/proc/self/fd/" + _fd).startswith("pipe:"):
+            os.write(int(_fd), b'[]\\n{"$report_type": "TestReport"}\\n{"$report_type": "WarningMessage"}\\n{\\n')
+    except OSError:
+        pass
+""",
+    # An error of a megabyte at import: every test's message, the lesson's problem, the feedback, the report.
+    "huge_error": "raise RuntimeError('<b>' * 250_000)\n",
+    # Canaries told apart without reading the grader: they never run the lesson's code, real tests all do. Each
+    # Config made (create_app makes one) marks the test running; only a marked test's reports are made passes.
+    # The Config class is defined after this code: its __init__ is wrapped when the test first asks for it.
+    "forges_when_its_code_ran": """
+import sys
+
+_reports = vars(sys)["mod" + "ules"]["_py" + "test.reports"]
+_make = _reports.TestReport.from_item_and_call
+_ran = []
+
+
+def _forged(cls, item, call):
+    report = _make.__func__(cls, item, call)
+    config = vars(sys)["mod" + "ules"].get("config")
+    if config is not None and not hasattr(config.Config, "_counted"):
+        _init = config.Config.__init__
+
+        def _counting(self, environ):
+            _ran.append(1)
+            _init(self, environ)
+
+        config.Config.__init__, config.Config._counted = _counting, True
+    if _ran:
+        report.outcome, report.longrepr = "passed", None
+    if call.when == "teardown":
+        _ran.clear()
+    return report
+
+
+_reports.TestReport.from_item_and_call = classmethod(_forged)
+""",
+    # The README's "what it does not guarantee": pytest's reports patched in memory, sparing the canaries, found
+    # as code of the grader's plugin (the file their function comes from), with names built at run time so that no
+    # flag names them. Not defeated: it earns lesson 01's 10 points (scripts/redteam/forged_verdicts.py).
+    "patches_in_memory": """
+import sys
+
+_reports = vars(sys)["mod" + "ules"]["_py" + "test.reports"]
+_make = _reports.TestReport.from_item_and_call
+
+
+def _forged(cls, item, call):
+    report = _make.__func__(cls, item, call)
+    if "grading_plugin" not in getattr(getattr(getattr(item, "obj", None), "__code__", None), "co_filename", ""):
+        report.outcome, report.longrepr = "passed", None
+    return report
+
+
+_reports.TestReport.from_item_and_call = classmethod(_forged)
+""",
+}
+
+
+def deep_expression(folder):
+    """The reference, with a Python file in lesson 01 (imported by nothing) that Python's parser cannot read: the
+    integrity check parses every file of the lesson."""
+    (make_submission(folder) / "01_config" / "deep.py").write_text("x = 1" + " + 1" * 200_000 + "\n")
+
+
+ATTACKS = {"lessons_link_to_solutions": lessons_link_to_solutions, "lessons_link_loop": lessons_link_loop,
+           "name_not_utf8": name_not_utf8, "deep_folders": deep_folders, "tests_link": tests_link,
+           "deep_expression": deep_expression, "link_in_lesson": link_in_lesson, "compiled_code": compiled_code,
+           **{name: functools.partial(make_cheat, cheat_code=code) for name, code in INFORMED_CHEATS.items()
+              if name != "patches_in_memory"}}
+
+
+def make_attack(folder, name):
+    """The submission of attack `name` (a key of ATTACKS) in `folder`; return the folder."""
+    ATTACKS[name](folder)
+    return folder

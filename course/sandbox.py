@@ -36,8 +36,9 @@ NOBODY = 65534  # the unprivileged user inside the sandbox
 # no /etc/shadow, no keys.
 ETC_FILES = ["passwd", "group", "hosts", "nsswitch.conf", "host.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
              "localtime", "ssl", "ca-certificates", "fonts", "alternatives", "mime.types", "chromium", "chromium.d"]
-# Where the sandbox sees its scratch folder (where pytest writes its report log).
+# The sandbox's scratch folder (its HOME), and where it sees the grader's copy of its lesson folders.
 SCRATCH = "/run/grading"
+LESSONS_SOURCE = "/run/lessons"
 
 
 @dataclass
@@ -48,8 +49,11 @@ class Limits:
     cpu_seconds: int = 600  # per process
     memory_bytes: int = 4 << 30  # per process (data), and for the whole sandbox where a cgroup can say so
     processes: int = 512  # in the whole sandbox (a cgroup; RLIMIT_NPROC when not root)
+    cpus: float = 1  # the whole sandbox's processes together, where a cgroup can say so: one run cannot take the
+    # CPU from the run graded beside it (--jobs 2), however many processes it starts, each in a session of its own
     file_bytes: int = 64 << 20  # the largest file it may write
     output_bytes: int = 1 << 20  # output kept; the rest is counted and cut
+    disk_bytes: int = 512 << 20  # each folder it may write (/tmp, /dev/shm, its scratch, its lesson folders): memory
 
 
 @dataclass
@@ -98,23 +102,24 @@ def python_folders():
     return sorted(folders)
 
 
-def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None):
+def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None, disk_bytes=Limits.disk_bytes):
     """The bwrap command line that runs `command` in the sandbox.
 
-    `scratch`: a host folder, writable inside as SCRATCH (the run's /tmp and HOME are in it too); `lessons`: a
-    host folder of lesson folders, writable, at the same place inside (a copy: lessons write their instance/
-    folder, and file names in tracebacks are the host's); `read_only`: more host paths, bound at the same place."""
+    `scratch`: given for a run (a host folder, unused inside): the run gets a /tmp and a SCRATCH (its HOME) of
+    its own, each a tmpfs of `disk_bytes`; `lessons`: a host folder of lesson folders, bound read-only at
+    LESSONS_SOURCE, with a tmpfs of `disk_bytes` at its own place for copy_lessons_command() to fill (lessons write
+    their instance/ folder, and file names in tracebacks are the host's); `read_only`: more host paths, bound at
+    the same place. What a run writes is memory of a bounded size, never the grader's disk, and the grader's
+    copy of the lesson is as it was after the run."""
     args = [bwrap_path(), "--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
             "--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv",
-            "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr"]
+            "--proc", "/proc", "--dev", "/dev", "--size", str(disk_bytes), "--tmpfs", "/dev/shm",
+            "--ro-bind", "/usr", "/usr"]
     # /tmp first: the folders bound below may lie under /tmp on the host (a course cloned there), and a mount on
     # /tmp after them would hide them.
+    args += ["--size", str(disk_bytes), "--tmpfs", "/tmp"]
     if scratch is not None:
-        for folder in ("tmp", "home"):
-            (Path(scratch) / folder).mkdir(exist_ok=True)
-        args += ["--bind", f"{scratch}/tmp", "/tmp", "--bind", str(scratch), SCRATCH]
-    else:
-        args += ["--tmpfs", "/tmp"]
+        args += ["--size", str(disk_bytes), "--tmpfs", SCRATCH, "--dir", f"{SCRATCH}/home"]
     for name in ("bin", "lib", "lib64", "sbin"):  # merged /usr: links; else folders
         path = Path("/") / name
         if path.is_symlink():
@@ -124,17 +129,34 @@ def bwrap_command(command, scratch, lessons=None, read_only=(), environment=None
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind-try", "/opt/google", "/opt/google"]  # Google Chrome, where Chromium is not installed
-    for path in [*python_folders(), ROOT / "course", ROOT / "tests", ROOT / "pyproject.toml", *read_only]:
+    # A folder bound whole that holds the course (a course in /usr/src/app, a Python installed above it) would
+    # show solutions/ and whatever else lies in the course's folder: an empty tmpfs hides the course's folder,
+    # then what the sandbox may see of it is bound again.
+    around = [folder for folder in python_folders() if ROOT.is_relative_to(folder)]
+    for path in around:
+        args += ["--ro-bind", str(path), str(path)]
+    if around or any(ROOT.is_relative_to(folder) for folder in ("/usr", "/opt/google")):
+        args += ["--tmpfs", str(ROOT)]
+    for path in [*(folder for folder in python_folders() if folder not in around), ROOT / "course", ROOT / "tests",
+                 ROOT / "pyproject.toml", *read_only]:
         args += ["--ro-bind", str(path), str(path)]
     if lessons is not None:
-        args += ["--bind", str(lessons), str(lessons)]
+        args += ["--ro-bind", str(lessons), LESSONS_SOURCE, "--size", str(disk_bytes), "--tmpfs", str(lessons)]
     home = f"{SCRATCH}/home" if scratch is not None else "/tmp"
     variables = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home,
                  "LANG": "C.UTF-8", "TMPDIR": "/tmp", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
                  **(environment or {})}
     for name, value in variables.items():
         args += ["--setenv", name, str(value)]
-    return [*args, "--chdir", str(ROOT), *command]
+    # bwrap's own / and /dev are tmpfs that the sandbox may write, each as large as half the machine's memory:
+    # read-only, once everything is mounted (its /dev/shm is a tmpfs of its own, bounded above)
+    return [*args, "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", str(ROOT), *command]
+
+
+def copy_lessons_command(lessons):
+    """A shell prefix that copies the lesson folders (bound read-only at LESSONS_SOURCE) into their tmpfs, then
+    runs the rest of the command line: inside the sandbox, so the copy counts against its limits."""
+    return ["/bin/sh", "-c", 'cp -a "$1"/. "$2"/ && shift 2 && exec "$@"', "sh", LESSONS_SOURCE, str(lessons)]
 
 
 def prlimit_command(limits):
@@ -149,23 +171,31 @@ def prlimit_command(limits):
 # --- The whole sandbox's processes and memory: a cgroup, where the machine lets us make one ------------------
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+CPU_PERIOD = 100_000  # microseconds: a sandbox may use `cpus` times this much CPU time in each period
 
 
 class Cgroup:
-    """A control group for one sandbox: at most `processes` processes and `memory_bytes` of memory in all. Made
-    only where this process may (root, with cgroup v2 or v1's pids and memory controllers); otherwise `folders` is
-    empty and the sandbox has the per-process limits alone."""
+    """A control group for one sandbox: at most `processes` processes and `memory_bytes` of memory in all, and
+    `cpus` CPUs' time where the cpu controller is there. Made only where this process may (root, with cgroup v2 or
+    v1's pids and memory controllers); otherwise `folders` is empty and the sandbox has the per-process limits
+    alone."""
 
     def __init__(self, limits):
         self.folders, self.made = [], False
         if limits is None or os.geteuid() != 0:
             return
         name = f"course-grading-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        quota = int(limits.cpus * CPU_PERIOD)
         if (CGROUP_ROOT / "cgroup.controllers").exists():  # cgroup v2: one tree
-            settings = {CGROUP_ROOT / name: {"pids.max": limits.processes, "memory.max": limits.memory_bytes}}
+            values = {"pids.max": limits.processes, "memory.max": limits.memory_bytes}
+            if "cpu" in (CGROUP_ROOT / "cgroup.subtree_control").read_text().split():
+                values["cpu.max"] = f"{quota} {CPU_PERIOD}"
+            settings = {CGROUP_ROOT / name: values}
         else:  # cgroup v1: a tree per controller
             settings = {CGROUP_ROOT / "pids" / name: {"pids.max": limits.processes},
                         CGROUP_ROOT / "memory" / name: {"memory.limit_in_bytes": limits.memory_bytes}}
+            if (CGROUP_ROOT / "cpu").is_dir():
+                settings[CGROUP_ROOT / "cpu" / name] = {"cpu.cfs_period_us": CPU_PERIOD, "cpu.cfs_quota_us": quota}
         try:
             for folder, values in settings.items():
                 folder.mkdir()
@@ -217,8 +247,9 @@ def run_sandboxed(command, scratch, lessons=None, limits=None, read_only=(), env
     limits = limits or Limits()
     cgroup = Cgroup(limits) if sandboxed else Cgroup(None)
     if sandboxed:
-        full = [*cgroup.enter_command(), *bwrap_command([*prlimit_command(limits), *command], scratch, lessons,
-                                                         read_only, environment)]
+        inside = [*prlimit_command(limits), *(copy_lessons_command(lessons) if lessons is not None else []), *command]
+        full = [*cgroup.enter_command(), *bwrap_command(inside, scratch, lessons, read_only, environment,
+                                                         limits.disk_bytes)]
         options = {}
     else:
         full = command
@@ -239,6 +270,7 @@ def run_sandboxed(command, scratch, lessons=None, limits=None, read_only=(), env
     finally:
         stop(process, cgroup)
         reader.join()
+        process.stdout.close()
     seconds = time.monotonic() - started
     cgroup.remove()
     return SandboxResult(exit_code, reader.text(), reader.total, seconds, enforced_limits(sandboxed, cgroup))
@@ -249,7 +281,7 @@ def enforced_limits(sandboxed, cgroup):
     if not sandboxed:
         return ["time", "output"]
     whole = ["processes", "memory in all"] if cgroup.made or os.geteuid() != 0 else []
-    return ["time", "output", "cpu per process", "memory per process", "file size", *whole]
+    return ["time", "output", "cpu per process", "memory per process", "file size", "disk", *whole]
 
 
 def stop(process, cgroup):

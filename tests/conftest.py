@@ -27,6 +27,7 @@ from course.lessons import ROOT
 from course.loader import import_problem, load_app_module
 from course.notebook import LessonServer
 from course.pytest_plugin import PAGE_ERRORS, lesson_of, stop_reason
+from course.regions import lesson_files
 from course.sample_submissions import make_class
 from course.servers import kept
 from servers import GunicornServer, PostgreSQL, missing, sqlite_files_folder, start_redis, started
@@ -517,9 +518,10 @@ def page(request, browser_tab):
 # --- One graded class, for the grader's tests and the report's ------------------------------------------------
 
 def fingerprint(folder):
-    """Every file under `folder` and a hash of its content: to prove that grading changed nothing."""
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
+    """Every file under `folder` and a hash of its content: to prove that grading changed nothing. Local state
+    (course/lessons.py's LOCAL_FILES: caches, kept verdicts, databases) is left out: other tests running meanwhile
+    write it, and grading never reads it."""
+    return {str(path): hashlib.sha256((folder / path).read_bytes()).hexdigest() for path in lesson_files(folder)}
 
 
 @pytest.fixture(scope="session")
