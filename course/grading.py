@@ -21,6 +21,7 @@ public). So:
 Nothing here writes outside its temporary folder: the gradebook, feedback and report are written by
 course/gradebook.py and course/html_report.py once every run has ended.
 """
+import fcntl
 import hashlib
 import json
 import shutil
@@ -250,14 +251,17 @@ class Runner:
     def calibrate(self, lessons, jobs):
         """{lesson id: Limits}: each lesson's limit from the reference's time here (kept in CALIBRATION for the
         same course files). The reference must pass every test in the sandbox, or no grade can be trusted."""
-        known = json.loads(CALIBRATION.read_text()) if CALIBRATION.exists() else {}
         keys = {lesson.id: calibration_key(lesson, self.sandboxed) for lesson in lessons}
-        missing = [lesson for lesson in lessons if keys[lesson.id] not in known]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for lesson, seconds in zip(missing, pool.map(self.time_reference, missing)):
-                known[keys[lesson.id]] = seconds
-        if missing:  # written whole, then moved into place: two gradings at once may both write it
-            write_atomically(CALIBRATION, json.dumps(known, indent=1))
+        CALIBRATION.parent.mkdir(exist_ok=True)
+        with open(CALIBRATION.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # a grading started meanwhile waits, then reads the times measured here
+            known = json.loads(CALIBRATION.read_text()) if CALIBRATION.exists() else {}
+            missing = [lesson for lesson in lessons if keys[lesson.id] not in known]
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                for lesson, seconds in zip(missing, pool.map(self.time_reference, missing)):
+                    known[keys[lesson.id]] = seconds
+            if missing:  # written whole, then moved into place: a reader never sees half of it
+                write_atomically(CALIBRATION, json.dumps(known, indent=1))
         return {lesson.id: lesson_limits(known[keys[lesson.id]]) for lesson in lessons}
 
     def time_reference(self, lesson):

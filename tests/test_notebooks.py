@@ -1,6 +1,7 @@
 """Every notebook runs top to bottom against the reference solutions, and first checks its kernel."""
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -8,9 +9,18 @@ import pytest
 from course.notebooks import execute_notebook, notebook_paths
 
 
+@pytest.fixture(scope="module")
+def executed():
+    """Every notebook executed, two at a time: much of a notebook's time is its kernel starting and its demos
+    waiting (a token left to expire, a key cache to go stale), which two notebooks can spend side by side.
+    {path: a future of the executed notebook}; each test reads its own (a failing cell raises there)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {path: pool.submit(execute_notebook, path) for path in notebook_paths()}
+
+
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda path: path.stem)
-def test_the_notebook_runs_top_to_bottom(path):
-    notebook = execute_notebook(path)
+def test_the_notebook_runs_top_to_bottom(path, executed):
+    notebook = executed[path].result()
     errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
     assert not errors
 
