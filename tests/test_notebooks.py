@@ -1,7 +1,8 @@
 """Every notebook runs top to bottom against the reference solutions, and first checks its kernel."""
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import nbformat
 import pytest
@@ -13,8 +14,10 @@ from course.notebooks import execute_notebook, notebook_paths
 def executed():
     """Every notebook executed, two at a time: much of a notebook's time is its kernel starting and its demos
     waiting (a token left to expire, a key cache to go stale), which two notebooks can spend side by side.
-    {path: a future of the executed notebook}; each test reads its own (a failing cell raises there)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    {path: a future of the executed notebook}; each test reads its own (a failing cell raises there). Each runs
+    in a process of its own making (spawn): a kernel client's event loop and sockets stay out of this test process,
+    whose later tests turn any unclosed one, found by the garbage collector, into an error."""
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield {path: pool.submit(execute_notebook, path) for path in notebook_paths()}
 
 
