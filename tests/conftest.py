@@ -496,6 +496,11 @@ def browser():
 def browser_tab(browser):
     """One browser tab for all the tests of a module (see `page`)."""
     context = browser.new_context(viewport={"width": 1200, "height": 800})
+    # A script that fails (a syntax error stops app.js whole; an error in an async function rejects its promise)
+    # marks the page, so that a test waiting for what the script would show can stop at once
+    # (tests/test_09_cookies_and_csrf.py: SCRIPT_FAILED) instead of at its time limit.
+    context.add_init_script("for (const kind of ['error', 'unhandledrejection']) "
+                            "addEventListener(kind, () => { document.documentElement.dataset.scriptFailed = 'y'; })")
     yield context.new_page()
     context.close()
 

@@ -333,18 +333,28 @@ def site(app_module, served_sites, tmp_path_factory):
     return serve_site(app_module, served_sites, tmp_path_factory)
 
 
+SCRIPT_FAILED = "html[data-script-failed]"  # set by tests/conftest.py's browser_tab when a script of the page fails
+
+
 def wait_until_shown(page, selector):
-    """Wait until the page shows `selector`, or an error in #error: a page that failed says so at once, and
-    the test fails with the page's own words instead of waiting for its time limit."""
-    page.wait_for_selector(f"{selector}, #error:not(:empty)")
+    """Wait until the page shows `selector`, or an error in #error, or its script fails: a page that failed says so
+    at once, and the test fails with the page's own words (or its JavaScript errors) instead of waiting for its
+    time limit."""
+    page.wait_for_selector(f"{selector}, #error:not(:empty), {SCRIPT_FAILED}")
+    assert not page.locator(SCRIPT_FAILED).count(), "the page's script failed (its JavaScript errors are below)"
     assert page.locator(selector).count(), f"the page shows an error: {page.inner_text('#error')}"
+
+
+def wait_until_ready(page):
+    """Wait until the page's first requests are answered (body.ready), or its script fails."""
+    wait_until_shown(page, "body.ready")
 
 
 def log_in_on_the_page(page, site):
     """Log in as alice with the page's form; return once the page has loaded the posts, its last request."""
     make_author(site.app)
     page.goto(site.url("/"))
-    page.wait_for_selector("body.ready")  # the page's first requests are answered: the next /blogs is the login's
+    wait_until_ready(page)  # the page's first requests are answered: the next /blogs is the login's
     page.fill("#username", "alice")
     page.fill("#password", PASSWORD)
     with page.expect_response(site.url("/blogs")):  # a login ends with the page loading the posts
@@ -384,7 +394,7 @@ def test_the_page_logs_in_publishes_survives_a_reload_and_logs_out(page, site):
     names = {cookie["name"] for cookie in page.context.cookies()}
     assert not names & set(TOKEN_COOKIES + CSRF_COOKIES), f"cookies left after logging out: {names}"
     page.reload()
-    page.wait_for_selector("body.ready")
+    wait_until_ready(page)
     assert page.locator("#private").is_hidden() and shown_posts(page) == ["From the page: Published in Chromium."]
 
 
@@ -395,7 +405,7 @@ def test_the_page_sends_the_csrf_header_with_every_method_but_get(page, site):
     post_id = site.app.test_client().post("/blogs", json=POST, headers=bearer(tokens["access_token"])).get_json()["id"]
     add_login_cookies(page, site, tokens)
     page.goto(site.url("/"))
-    page.wait_for_selector("body.ready")
+    wait_until_ready(page)
     statuses = page.evaluate("""async (id) => {
         const answers = [];
         for (const [method, body] of [["PUT", {title: "Put", body: "x"}], ["PATCH", {title: "Patched"}], ["DELETE"]]) {
@@ -419,7 +429,7 @@ def test_the_page_stays_logged_in_by_implicit_refresh(page, site):
         wait_until_shown(page, "#who:text('alice')")
         traveller.shift(LIFETIME * 0.6)  # the login's first access token has expired by now
         page.reload()
-        page.wait_for_selector("body.ready")
+        wait_until_ready(page)
         assert page.inner_text("#who") == "alice"
     assert ("POST", "/refresh") not in [(method, path) for method, path, _ in site.received]
 
