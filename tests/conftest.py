@@ -20,6 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import event
 from werkzeug.exceptions import NotFound
 
 from course.browser import chromium_path, launch, page_errors, reset
@@ -475,6 +476,32 @@ def table_rows(app, table):
     """Every row of a database table, in the order of its first column (the id): tests check what was (or was
     not) saved. Without ORDER BY, PostgreSQL may return rows in any order (an updated row moves)."""
     return run_sql(app, f"SELECT * FROM {table} ORDER BY 1")
+
+
+@contextmanager
+def before_each_statement(app, callback):
+    """Call `callback(connection, cursor, statement, parameters, context, executemany)` before each SQL statement
+    the app's engine sends while the `with` lasts (SQLAlchemy's before_cursor_execute event): to count what a
+    request asks, or to make one statement fail as an outage would."""
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    event.listen(engine, "before_cursor_execute", callback)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", callback)
+
+
+@contextmanager
+def statements_sent(app):
+    """The SQL statements the app sends while the `with` lasts, each on one line (spaces folded)."""
+    sent = []
+
+    def note(connection, cursor, statement, *rest):
+        sent.append(" ".join(statement.split()))
+
+    with before_each_statement(app, note):
+        yield sent
 
 
 # --- Programs the tests start --------------------------------------------------------------------------------

@@ -4,9 +4,8 @@ from contextlib import contextmanager
 import jwt
 import pytest
 from flask_jwt_extended import create_access_token, current_user, jwt_required
-from sqlalchemy import event
 
-from conftest import AuthActions, bearer, decode, run_sql, table_rows
+from conftest import AuthActions, bearer, before_each_statement, decode, run_sql, statements_sent, table_rows
 
 POST = {"title": "Hello", "body": "My first post."}
 PROTECTED = [("post", "/blogs"), ("put", "/blogs/1"), ("patch", "/blogs/1"), ("delete", "/blogs/1")]
@@ -118,18 +117,8 @@ def test_a_protected_request_asks_the_database_for_its_user_once(make_app):
     app.add_url_rule("/whoami", "whoami", jwt_required()(lambda: {"id": current_user.id}))
     client = app.test_client()
     alice = AuthActions(client).token("alice")
-    with app.app_context():
-        engine = app.extensions["sqlalchemy"].engine
-    sent = []
-
-    def note(conn, cursor, statement, *rest):
-        sent.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as sent:
         response = client.get("/whoami", headers=bearer(alice))
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert len(sent) == 1 and " FROM users " in sent[0], f"the statements sent: {sent}"
 
@@ -163,18 +152,12 @@ def test_an_edit_or_a_delete_touches_only_the_post_it_names(client, app, alice):
 def post_changes_hands_just_before_each_write(app, blog_id, new_author_id):
     """Another request, pinned between a check and a write: just before the UPDATE or DELETE of `blog_id` runs,
     the post is given to someone else (on the same connection, so SQLite and PostgreSQL see it alike)."""
-    with app.app_context():
-        engine = app.extensions["sqlalchemy"].engine
-
     def give_away(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith(("UPDATE BLOGS", "DELETE FROM BLOGS")):
             cursor.execute(f"UPDATE blogs SET author_id = {int(new_author_id)} WHERE id = {int(blog_id)}")
 
-    event.listen(engine, "before_cursor_execute", give_away)
-    try:
+    with before_each_statement(app, give_away):
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", give_away)
 
 
 @pytest.mark.todo(3)

@@ -16,9 +16,9 @@ import pytest
 import requests
 import time_machine
 from flask_jwt_extended import create_access_token
-from sqlalchemy import event
 
-from conftest import TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, table_rows
+from conftest import (TEST_SETTINGS, AuthActions, assert_error_shape, bearer, before_each_statement, close_database,
+                      decode, statements_sent, table_rows)
 from servers import free_port, redis_installed, sqlite_files_folder, started
 
 POST = {"title": "Hello", "body": "A post."}
@@ -138,19 +138,9 @@ def test_a_protected_request_asks_the_blocklist_one_question(app, login):
     """A token from /login names its jti and its family: one query asks about both (WHERE jti IN (...)), not one
     query each. Every protected request pays for it (docs/cost-of-auth.md)."""
     access_token = login()["access_token"]
-    with app.app_context():
-        engine = app.extensions["sqlalchemy"].engine
-    asked = []
-
-    def note(connection, cursor, statement, *rest):
-        if " FROM revoked_tokens" in " ".join(statement.split()):
-            asked.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as sent:
         assert publish(app.test_client(), access_token).status_code == 201
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    asked = [statement for statement in sent if " FROM revoked_tokens" in statement]
     assert len(asked) == 1, f"the blocklist was asked {len(asked)} times"
 
 
@@ -258,13 +248,8 @@ def test_a_logout_that_fails_half_way_can_be_sent_again(app_module, database_url
                 failures.append(statement)
                 raise RuntimeError("the database is unavailable (a test's engine event)")
 
-        with app.app_context():
-            engine = app.extensions["sqlalchemy"].engine
-        event.listen(engine, "before_cursor_execute", fail_once)
-        try:
+        with before_each_statement(app, fail_once):
             failed = log_out(client, tokens["access_token"])
-        finally:
-            event.remove(engine, "before_cursor_execute", fail_once)
         assert failed.status_code == 500 and failures, "the database write failed, as set up"
         with app.app_context():
             blocked = app.extensions["blocklist"].contains(claims["jti"], claims["family"])

@@ -32,7 +32,8 @@ from click.testing import CliRunner
 from flask_jwt_extended import create_access_token, current_user, jwt_required
 from sqlalchemy import event, inspect
 
-from conftest import TEST_SETTINGS, AuthActions, assert_same_answer, bearer, close_database, run_sql, table_rows
+from conftest import (TEST_SETTINGS, AuthActions, assert_same_answer, bearer, before_each_statement, close_database,
+                      run_sql, statements_sent, table_rows)
 from course.lessons import ROOT, all_lessons
 from course.loader import load_app_module
 
@@ -233,18 +234,8 @@ def test_a_protected_request_asks_for_its_user_once(lesson_id, make_app):
     app.add_url_rule("/whoami", "whoami", jwt_required()(lambda: {"id": current_user.id}))
     client = app.test_client()
     alice = token_of(client, "alice")
-    sent = []
-    with app.app_context():
-        engine = app.extensions["sqlalchemy"].engine
-
-    def note(connection, cursor, statement, *rest):
-        sent.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as sent:
         response = client.get("/whoami", headers=bearer(alice))
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200, response.get_data(as_text=True)
     asked = sorted("users" if " FROM users " in statement else "revoked_tokens" if " FROM revoked_tokens " in
                    statement else statement for statement in sent)
@@ -505,17 +496,13 @@ def login_steps(app, live_rows):
                           "VALUES (:jti, :family, 1, '2099-01-01 00:00:00.000000+00:00')"),
             [{"jti": f"jti-{n}", "family": f"family-{n}"} for n in range(live_rows)])  # a row per login
         database.session.commit()
-        engine = database.engine
     steps = []
 
     def count_steps(conn, cursor, statement, parameters, context, executemany):
         conn.connection.dbapi_connection.set_progress_handler(lambda: steps.append(1) and 0, 1000)
 
-    event.listen(engine, "before_cursor_execute", count_steps)
-    try:
+    with before_each_statement(app, count_steps):
         answer = app.test_client().post("/login", json={"username": "alice", "password": PASSWORD})
-    finally:
-        event.remove(engine, "before_cursor_execute", count_steps)
     assert answer.status_code == 200, answer.get_json()
     return len(steps)
 
@@ -720,13 +707,8 @@ def test_a_logout_that_fails_half_way_can_be_sent_again(lesson_id, make_app, red
             failures.append(statement)
             raise RuntimeError("the database is unavailable (a test's engine event)")
 
-    with app.app_context():
-        engine = app.extensions["sqlalchemy"].engine
-    event.listen(engine, "before_cursor_execute", fail_once)
-    try:
+    with before_each_statement(app, fail_once):
         failed = client.post("/logout", headers=bearer(tokens["access_token"]))
-    finally:
-        event.remove(engine, "before_cursor_execute", fail_once)
     assert failed.status_code == 500 and failures, "the database write failed, as set up"
     assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 204, "sent again, it works"
     answer = client.post("/refresh", headers=bearer(tokens["refresh_token"]))
