@@ -247,13 +247,16 @@ def course_regions(lesson_id):
 
 
 def todo_regions(folder):
-    """{(file, TODO number): region body} of a lesson folder's Python and JavaScript files."""
+    """{(file, TODO number, which of that file's regions of the TODO): region body} of a lesson folder's Python
+    and JavaScript files (a TODO may have several regions in one file)."""
     found = {}
     for path in lesson_files(folder):
         if path.suffix in (".py", ".js") and not (folder / path).is_symlink():
             text = (folder / path).read_text(errors="replace")
             for match in find_regions(text):
-                found[str(path), int(match.group(2))] = text[match.end(1):match.start(3)]
+                number = int(match.group(2))
+                which = sum(key[:2] == (str(path), number) for key in found)
+                found[str(path), number, which] = text[match.end(1):match.start(3)]
     return found
 
 

@@ -94,7 +94,8 @@ def run_in_reference(lesson, folder, number, run_alone):
 
 
 def regions(folder, number):
-    """{file: the body of its region `number`} for every file of the lesson folder that has that region, or None
+    """{file: [the bodies of its regions `number`, in order]} for every file of the lesson folder that has that
+    region (a TODO may have several in one file: lesson 02's TODO 1 is set_password and check_password), or None
     when no file has it. Links are passed over: a submission's link may point at anything of the grader's."""
     found = {}
     for path in lesson_files(folder):
@@ -103,7 +104,7 @@ def regions(folder, number):
         text = (folder / path).read_text(errors="replace")
         for match in find_regions(text):
             if int(match.group(2)) == number:
-                found[str(path)] = text[match.end(1):match.start(3)]
+                found.setdefault(str(path), []).append(text[match.end(1):match.start(3)])
     return found or None
 
 
@@ -111,10 +112,10 @@ def graft(reference, folder, number, destination):
     """Write to `destination` the reference lesson with its region `number` replaced by the submission's."""
     shutil.copytree(reference, destination, ignore=shutil.ignore_patterns("__pycache__", "instance"))
     theirs = regions(folder, number)
-    for name, body in theirs.items():
+    for name, bodies in theirs.items():
         path = destination / name
         if not path.is_file():
             continue
-        text = path.read_text()
-        path.write_text(replace_regions(text, lambda match: match.group(1) + body + match.group(3)
+        in_order = iter(bodies)  # the file's regions `number`, first to last (the same as the starter's: checked)
+        path.write_text(replace_regions(path.read_text(), lambda match: match.group(1) + next(in_order) + match.group(3)
                                         if int(match.group(2)) == number else match.group(0)))

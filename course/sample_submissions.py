@@ -241,6 +241,13 @@ def make_honest(submissions):
     resources = buggy / "02_login" / "resources.py"
     resources.write_text(resources.read_text().replace("identity=str(user.id)", "identity=user.id"))
     honest["bug_in_todo_3_of_lesson_02"] = buggy
+    # Lesson 02's TODO 1 is two regions of models.py (set_password, check_password): a slip in the first one only.
+    # TODOs 2 and 3 (the reference's code) keep their points; TODO 1 does not, though its second region is right.
+    slipped = make_submission(submissions / "bug_in_set_password_of_lesson_02")
+    models = slipped / "02_login" / "models.py"
+    stored = 'self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])'
+    models.write_text(models.read_text().replace(stored, "self.password_hash = password"))  # the password itself
+    honest["bug_in_set_password_of_lesson_02"] = slipped
     own_way = make_submission(submissions / "own_way")
     write_regions(own_way / "01_config" / "config.py", OWN_WAY)
     honest["own_way"] = own_way

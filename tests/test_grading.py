@@ -297,8 +297,8 @@ def test_a_cheat_scores_nothing_on_its_lesson_is_flagged_and_costs_no_other_less
 
 
 def test_honest_submissions_carry_no_flag(graded):
-    honest = ["reference", "untouched", "todo_1_of_lesson_01", "bug_in_todo_3_of_lesson_02", "repository_layout",
-              "unzipped"]
+    honest = ["reference", "untouched", "todo_1_of_lesson_01", "bug_in_todo_3_of_lesson_02",
+              "bug_in_set_password_of_lesson_02", "repository_layout", "unzipped"]
     assert {name: graded["rows"][name]["flags"] for name in honest} == dict.fromkeys(honest, "")
 
 
@@ -329,6 +329,12 @@ def test_a_bug_in_one_todo_costs_that_todo_alone(graded):
     feedback = (graded["work"] / "feedback" / "bug_in_todo_3_of_lesson_02.md").read_text()
     assert "- TODO 1 (7 points): done" in feedback and "- TODO 3 (6 points): not done yet" in feedback
     assert "on its own, with the rest of the lesson as in the course's reference, its tests still fail" in feedback
+
+
+def test_a_todo_of_two_regions_is_graded_on_both(graded):
+    """Lesson 02's TODO 1 is two regions of one file; a slip in the first may not pass for right because the second
+    is the reference's (it did: 20 of 20)."""
+    assert graded["rows"]["bug_in_set_password_of_lesson_02"]["02_login"] == "13", "TODOs 2 and 3 only: 7 + 6"
 
 
 def test_a_server_outside_the_sandbox_is_out_of_reach(graded):
