@@ -20,8 +20,8 @@ from pathlib import Path
 
 from course.lessons import HIDDEN_TESTS, test_files
 from course.loader import IMPORT_FAILED
-from course.runner import (COULD_NOT_START, LessonRun, TestOutcome, last_line, message_of, read_warnings,
-                           why_not_started)
+from course.runner import (COULD_NOT_START, FRAME, LessonRun, TestOutcome, last_line, message_of, read_evidence,
+                           read_warnings, why_not_started)
 from course.regions import todo_at
 from course.sandbox import run_sandboxed
 
@@ -115,6 +115,7 @@ def verdict(lesson, plan, log, result, folder):
         report = reports.get(opaque)
         if report and report["finished"]:
             outcome.passed, outcome.message, outcome.finished = report["passed"], report["message"], True
+            read_evidence(outcome, report["sections"])  # shown in the feedback (never a hidden test's)
             outcome.raised_in_todo = todo_that_raised(report["traceback"], folder) if not report["passed"] else None
         else:
             outcome.passed = False
@@ -162,19 +163,26 @@ def read_reports(log):
                 continue
             try:
                 nodeid, outcome, when = str(report["nodeid"]), report["outcome"], report["when"]
-                failure = (cut(message_of(report)), traceback_text(report)) if outcome != "passed" else None
-            except (KeyError, TypeError, AttributeError, IndexError):
-                nodeid, outcome, when, failure = MALFORMED, "failed", "teardown", ("", "")
+                failure = (cut(message_of(report)), traceback_text(report), sections_of(report)) \
+                    if outcome != "passed" else None
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+                nodeid, outcome, when, failure = MALFORMED, "failed", "teardown", ("", "", {})
             found = reports.setdefault(nodeid, {"passed": True, "finished": False, "message": "", "traceback": "",
-                                                "called": False})
+                                                "sections": {}, "called": False})
             if failure and found["passed"]:
-                found["passed"], (found["message"], found["traceback"]) = False, failure
+                found["passed"], (found["message"], found["traceback"], found["sections"]) = False, failure
             found["finished"] = found["finished"] or when == "teardown"
             found["called"] = found["called"] or when == "call"
     for found in reports.values():  # setup and teardown alone, no call: not a pass (pytest reports every call)
         if found["passed"] and not found["called"]:
             found["passed"], found["message"] = False, "its result was not reported"
     return reports
+
+
+def sections_of(report):
+    """{title: text} of what a failed test left behind in its report (course/evidence.py: the error the app logged,
+    where a hang was stuck, the page's JavaScript errors), each cut to MESSAGE_CHARS."""
+    return {str(title): cut(text) for title, text in report.get("sections", [])}
 
 
 def cut(text):
@@ -197,8 +205,6 @@ def todo_that_raised(traceback, folder):
     The traceback is the run's to write (an exception's message can look like a traceback line), and so is the
     folder: only a file that is really in it, and is a file (not a named pipe, which would keep the grader
     waiting, nor a link to /dev/zero), of a lesson file's size, is read."""
-    from course.runner import FRAME
-
     own = [(path, int(line)) for path, line in FRAME.findall(traceback) if Path(path).is_relative_to(folder)]
     if not own:
         return None

@@ -280,7 +280,7 @@ def _read_log(log, target_prefix):
             outcome.passed = False
             # "/tmp/copy/02_login/app.py" -> "02_login/app.py": paths as the student knows them
             outcome.message = message_of(report).replace(target_prefix, "")
-            _read_evidence(outcome, dict(report.get("sections", [])))
+            read_evidence(outcome, dict(report.get("sections", [])))
             outcome.raised_in_todo = _todo_that_raised(report, target_prefix) or _todo_of_evidence(outcome,
                                                                                                     target_prefix)
         outcome.finished = report["when"] == "teardown"
@@ -290,7 +290,7 @@ def _read_log(log, target_prefix):
 OUTPUT_LIMIT = 2000  # characters of a test's output kept: the end of it, where a learner's last print is
 
 
-def _read_evidence(outcome, sections):
+def read_evidence(outcome, sections):
     """What the failed test left behind, from its report's sections (course/evidence.py; pytest's captured output
     of each phase so far: "Captured stdout setup", "Captured stderr call", ...)."""
     printed = "".join(text for title, text in sections.items()
