@@ -4,7 +4,8 @@ report in headless Chromium and save a screenshot (docs/grading-report.png by de
     python scripts/report_screenshot.py [--output docs/grading-report.png]
 
 The class: reference solutions, students who stopped after some lesson (the solutions up to it, the starters
-after it), an untouched starter, and lessons broken in the ways course/sample_submissions.py knows.
+after it), an untouched starter, lessons broken in the ways course/sample_submissions.py knows, a cheat, and a
+classmate's copy with renamed names (so that the report's flags and its side-by-side code show).
 """
 import argparse
 import shutil
@@ -17,7 +18,7 @@ from playwright.sync_api import sync_playwright
 
 from course.browser import INSTALL, chromium_path, launch
 from course.lessons import ROOT, all_lessons
-from course.sample_submissions import make_submission
+from course.sample_submissions import CHEATS, OWN_WAY, make_cheat, make_submission, renamed, write_regions
 
 
 def stopped_after(folder, last_done):
@@ -41,6 +42,9 @@ def make_class(folder):
     make_submission(folder / "syntax-error-in-03", "solutions", "03_protected_route", "syntax_error")
     make_submission(folder / "endless-loop-in-04", "solutions", "04_expiry", "loop_at_import")
     make_submission(folder / "missing-05", "solutions", "05_error_handling", "missing_lesson")
+    make_cheat(folder / "patches-the-report", CHEATS["patches_reports"])
+    for name, bodies in (("own-way", OWN_WAY), ("copy-of-own-way", {n: renamed(body) for n, body in OWN_WAY.items()})):
+        write_regions(make_submission(folder / name) / "01_config" / "config.py", bodies)
     return sorted(folder.iterdir())
 
 
@@ -53,7 +57,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="course-report-") as scratch:
         work = Path(scratch)
         folders = make_class(work / "submissions")
-        subprocess.run([sys.executable, "-m", "course", "grade", *map(str, folders), "--jobs", "2", "--timeout", "90",
+        subprocess.run([sys.executable, "-m", "course", "grade", *map(str, folders), "--jobs", "2",
                         "--csv", str(work / "grades.csv"), "--feedback", str(work / "feedback")], cwd=ROOT, check=True)
         with sync_playwright() as playwright:
             browser = launch(playwright)
