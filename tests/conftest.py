@@ -493,6 +493,33 @@ def before_each_statement(app, callback):
 
 
 @contextmanager
+def failing_once(app, statement_start):
+    """The first SQL statement the app sends that starts with `statement_start` fails, as a database outage would;
+    yields the list of the statements that failed (one, once it has)."""
+    failures = []
+
+    def fail_once(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith(statement_start) and not failures:
+            failures.append(statement)
+            raise RuntimeError("the database is unavailable (a test's engine event)")
+
+    with before_each_statement(app, fail_once):
+        yield failures
+
+
+def post_again_after_deleting_alice_in_one_app_context(app, client, alice, post):
+    """POST `post` twice with alice's token inside one app context the caller pushed (as a test or a CLI command
+    would: the requests share it, flask.g and the database session included), alice deleted in that session
+    between the two; the second answer."""
+    database = app.extensions["sqlalchemy"]
+    with app.app_context():
+        assert client.post("/blogs", json=post, headers=bearer(alice)).status_code == 201
+        database.session.execute(database.text("DELETE FROM users WHERE username = 'alice'"))
+        database.session.commit()
+        return client.post("/blogs", json=post, headers=bearer(alice))
+
+
+@contextmanager
 def statements_sent(app):
     """The SQL statements the app sends while the `with` lasts, each on one line (spaces folded)."""
     sent = []

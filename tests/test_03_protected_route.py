@@ -5,7 +5,8 @@ import jwt
 import pytest
 from flask_jwt_extended import create_access_token, current_user, jwt_required
 
-from conftest import AuthActions, bearer, before_each_statement, decode, run_sql, statements_sent, table_rows
+from conftest import (AuthActions, bearer, before_each_statement, decode,
+                      post_again_after_deleting_alice_in_one_app_context, run_sql, statements_sent, table_rows)
 
 POST = {"title": "Hello", "body": "My first post."}
 PROTECTED = [("post", "/blogs"), ("put", "/blogs/1"), ("patch", "/blogs/1"), ("delete", "/blogs/1")]
@@ -101,12 +102,7 @@ def test_a_token_whose_user_was_deleted_is_refused(client, app, alice):
 def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(client, app, alice):
     """Requests sent inside an app context the caller pushed (a test, a CLI command) share it, and its database
     session. A user loaded for one request must not answer for the next: once deleted, 401, never a 500."""
-    database = app.extensions["sqlalchemy"]
-    with app.app_context():
-        assert client.post("/blogs", json=POST, headers=bearer(alice)).status_code == 201
-        database.session.execute(database.text("DELETE FROM users WHERE username = 'alice'"))
-        database.session.commit()
-        response = client.post("/blogs", json=POST, headers=bearer(alice))
+    response = post_again_after_deleting_alice_in_one_app_context(app, client, alice, POST)
     assert response.status_code == 401, response.get_data(as_text=True)
 
 

@@ -17,8 +17,8 @@ import requests
 import time_machine
 from flask_jwt_extended import create_access_token
 
-from conftest import (TEST_SETTINGS, AuthActions, assert_error_shape, bearer, before_each_statement, close_database,
-                      decode, statements_sent, table_rows)
+from conftest import (TEST_SETTINGS, AuthActions, assert_error_shape, bearer, close_database, decode, failing_once,
+                      statements_sent, table_rows)
 from servers import free_port, redis_installed, sqlite_files_folder, started
 
 POST = {"title": "Hello", "body": "A post."}
@@ -241,14 +241,7 @@ def test_a_logout_that_fails_half_way_can_be_sent_again(app_module, database_url
         AuthActions(client).register()
         tokens = AuthActions(client).login().get_json()
         claims = decode(tokens["access_token"])
-        failures = []
-
-        def fail_once(conn, cursor, statement, parameters, context, executemany):
-            if statement.startswith("UPDATE refresh_tokens SET revoked_at") and not failures:
-                failures.append(statement)
-                raise RuntimeError("the database is unavailable (a test's engine event)")
-
-        with before_each_statement(app, fail_once):
+        with failing_once(app, "UPDATE refresh_tokens SET revoked_at") as failures:
             failed = log_out(client, tokens["access_token"])
         assert failed.status_code == 500 and failures, "the database write failed, as set up"
         with app.app_context():

@@ -33,7 +33,8 @@ from flask_jwt_extended import create_access_token, current_user, jwt_required
 from sqlalchemy import event, inspect
 
 from conftest import (TEST_SETTINGS, AuthActions, assert_same_answer, bearer, before_each_statement, close_database,
-                      run_sql, statements_sent, table_rows)
+                      failing_once, post_again_after_deleting_alice_in_one_app_context, run_sql, statements_sent,
+                      table_rows)
 from course.lessons import ROOT, all_lessons
 from course.loader import load_app_module
 
@@ -216,12 +217,7 @@ def test_a_user_deleted_between_two_requests_of_one_app_context_is_no_one(lesson
     app = app_with_blogs(make_app, lesson_id)
     client = app.test_client()
     alice = token_of(client, "alice")
-    database = app.extensions["sqlalchemy"]
-    with app.app_context():
-        assert client.post("/blogs", json=POST, headers=bearer(alice)).status_code == 201
-        database.session.execute(database.text("DELETE FROM users WHERE username = 'alice'"))
-        database.session.commit()
-        response = client.post("/blogs", json=POST, headers=bearer(alice))
+    response = post_again_after_deleting_alice_in_one_app_context(app, client, alice, POST)
     assert response.status_code == 401, response.get_data(as_text=True)
 
 
@@ -700,14 +696,7 @@ def test_a_logout_that_fails_half_way_can_be_sent_again(lesson_id, make_app, red
     client = app.test_client()
     AuthActions(client).register()
     tokens = AuthActions(client).login().get_json()
-    failures = []
-
-    def fail_once(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("UPDATE refresh_tokens SET revoked_at") and not failures:
-            failures.append(statement)
-            raise RuntimeError("the database is unavailable (a test's engine event)")
-
-    with before_each_statement(app, fail_once):
+    with failing_once(app, "UPDATE refresh_tokens SET revoked_at") as failures:
         failed = client.post("/logout", headers=bearer(tokens["access_token"]))
     assert failed.status_code == 500 and failures, "the database write failed, as set up"
     assert client.post("/logout", headers=bearer(tokens["access_token"])).status_code == 204, "sent again, it works"
