@@ -51,7 +51,7 @@ from course.scoring import LessonScore, score_lesson
 LESSON_FLOOR = 10  # seconds: the least time a lesson's tests get
 LESSON_FACTOR = 10  # ... and otherwise this many times the reference's own time
 SUBMISSION_BUDGET = 120  # seconds of test runs for one submission, all its lessons together
-SHORTEST_RUN = 2  # seconds: less than this left of a submission's budget, and no run is started (pytest would not start)
+SHORTEST_RUN = 2  # seconds: with less than this left of a submission's budget no run starts (pytest could not)
 LESSON_BYTES = 20 << 20  # a lesson folder larger than this is not graded (it is copied before its tests run)
 LESSON_ENTRIES = 1000  # ... nor one holding more files and folders than this
 LESSON_DEPTH = 10  # ... nor one with folders nested deeper than this
@@ -175,10 +175,14 @@ def grade_submission(name, snapshot, lessons, limits, runner, budget):
         run, reused = runner.run_once(lesson, snapshot.folder(lesson), limits[lesson.id], clock)
         grades.append(LessonGrade(lesson, run, reused, course_files=snapshot.course_files.get(lesson.id, [])))
     for grade in grades:
-        if grade.lesson.id not in snapshot.problems and lesson_can_earn_more(grade):
-            grade.partial, grade.partial_note = grade_todos_alone(grade.lesson, snapshot.folder(grade.lesson), grade.scored,
-                                              lambda folder, number, lesson=grade.lesson: runner.run_once(
-                                                  lesson, folder, limits[lesson.id], clock, only_todo=number)[0])
+        if grade.lesson.id in snapshot.problems or not lesson_can_earn_more(grade):
+            continue
+
+        def run_alone(folder, number, lesson=grade.lesson):  # TODO `number`'s tests on a grafted lesson folder
+            return runner.run_once(lesson, folder, limits[lesson.id], clock, only_todo=number)[0]
+
+        grade.partial, grade.partial_note = grade_todos_alone(grade.lesson, snapshot.folder(grade.lesson),
+                                                              grade.scored, run_alone)
     return SubmissionGrade(name, grades, lessons_folder=snapshot.lessons_folder)
 
 

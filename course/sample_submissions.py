@@ -17,7 +17,8 @@ BREAKAGES = {
     "noisy": ("app.py", "print('x' * 5_000_000)\n", ""),  # megabytes of output, then works
     # An endless loop that also starts a child process: stopping the grading must stop both. The child carries
     # LOOP_MARKER in its environment (a test makes it unique), so a test can tell it from another grading's.
-    "loop_at_import": ("models.py", "import subprocess\nsubprocess.Popen(['sleep', '987'], env={'STARTED_BY': 'course-sample-loop'})"
+    "loop_at_import": ("models.py", "import subprocess\n"
+                       "subprocess.Popen(['sleep', '987'], env={'STARTED_BY': 'course-sample-loop'})"
                        "\nwhile True:\n    pass\n", ""),
     "loop_in_request": ("schemas.py", "", "\n\ndef load_json(schema):\n    while True:\n        pass\n"),
     # Stopping the program (BaseException, not Exception) at import, while building the app, or in a request.

@@ -81,8 +81,8 @@ def alg_none(claims, kid):
 # Tokens a service must refuse, each made from the claims of a genuine access token: (name, make, code).
 BAD_TOKENS = [
     ("that is not a JWT at all", lambda c: "not.a.token", "token_invalid"),
-    ("signed with another key, same kid", lambda c: signed(c, Ed25519PrivateKey.generate(), thumbprint(TEST_PRIVATE_KEY)),
-     "token_invalid"),
+    ("signed with another key, same kid",
+     lambda c: signed(c, Ed25519PrivateKey.generate(), thumbprint(TEST_PRIVATE_KEY)), "token_invalid"),
     ("HS256 keyed with the public key", lambda c: key_confusion(c, thumbprint(TEST_PRIVATE_KEY)), "token_invalid"),
     ("alg none", lambda c: alg_none(c, thumbprint(TEST_PRIVATE_KEY)), "token_invalid"),
     ("another audience", lambda c: signed({**c, "aud": "billing"}), "token_invalid"),

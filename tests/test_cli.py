@@ -348,7 +348,8 @@ def test_check_names_the_todo_whose_code_raised_the_error(tmp_path):
     """Every test of lesson 01 fails when TODO 2's code raises, the first one marked TODO 1: check sends the
     learner to TODO 2, where the error comes from."""
     folder = shutil.copytree(ROOT / "solutions" / "01_config", tmp_path / "01_config")
-    replace(folder / "config.py", "    # END TODO 2", "    config['NOT_A_SETTING']  # a KeyError at every start\n    # END TODO 2")
+    replace(folder / "config.py", "    # END TODO 2",
+            "    config['NOT_A_SETTING']  # a KeyError at every start\n    # END TODO 2")
 
     first_failure = course("check", "01", "--target", str(tmp_path)).stdout.split("First failure")[1]
 

@@ -7,7 +7,6 @@ a bubblewrap sandbox of its own: these tests need Debian's `bubblewrap` (skipped
 """
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess

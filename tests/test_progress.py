@@ -50,8 +50,9 @@ def test_a_kept_verdict_is_forgotten_when_any_lesson_file_or_the_course_changes(
     lesson = find_lesson("09")
     target = tmp_path / "lessons"
     shutil.copytree(ROOT / "lessons" / lesson.id, target / lesson.id)
-    edits = [target / lesson.id / "static" / "app.js", target / lesson.id / "cookies.py", course_copy / "pyproject.toml",
-             course_copy / "tests" / "conftest.py", course_copy / "course" / "report.py"]
+    edits = [target / lesson.id / "static" / "app.js", target / lesson.id / "cookies.py",
+             course_copy / "pyproject.toml", course_copy / "tests" / "conftest.py",
+             course_copy / "course" / "report.py"]
     for edited in edits:
         verdicts.remember(target, lesson, a_verdict(lesson))
         assert verdicts.recall(target, lesson) == a_verdict(lesson)

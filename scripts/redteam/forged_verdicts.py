@@ -11,7 +11,6 @@
 The code of both is course/sample_submissions.py's INFORMED_CHEATS. Before any fix: 10/10, no flag, for both. Since
 the report log goes through a pipe (course/lesson_run.py): rewrites_report_log 0. patches_in_memory still 10/10,
 no flag: it cannot be stopped from inside the process (the README says so)."""
-import shutil
 import tempfile
 from pathlib import Path
 
